@@ -1,0 +1,44 @@
+# Everything CI and a new user run goes through these targets; `make install` is the only set-up step.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+
+.PHONY: install test test-fast demo bench reproduce reproduce-quick gpu-check clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -e ".[test]"
+	touch $(STAMP)
+
+# The whole suite, slow end-to-end tests included (what CI runs).
+test: install
+	$(BIN)/python -m pytest -q
+
+# Unit tests only, for quick iteration.
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# The whole pipeline on the built-in defaults: synthetic data, tiny local model.
+demo: install
+	bash scripts/demo.sh
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+reproduce: install
+	$(BIN)/python bench/reproduce.py
+
+reproduce-quick: install
+	$(BIN)/python bench/reproduce.py --quick
+
+gpu-check:
+	bash bench/gpu_check.sh
+
+clean:
+	rm -rf $(VENV) workspace .pytest_cache

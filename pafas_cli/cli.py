@@ -1,0 +1,269 @@
+"""The `pafas` command line: wiring only.
+
+Each command builds the recipe (`--recipe`, `--set`, and the few options that are shortcuts for
+recipe keys) and hands it to one entry function in `pafas_cli/commands/`. Nothing heavy is
+imported here, so the offline environment is in place before transformers/trl load.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from pafas_cli.env import configure_network
+
+app = typer.Typer(
+    name="pafas",
+    help=(
+        "Interpretable multimodal face anti-spoofing (PA-FAS): a vision-language model reads a face in "
+        "RGB, depth and IR, reasons in <think> text and answers with a hierarchical spoof label.\n\n"
+        "Pipeline: synth -> build-paths -> init-model -> sft -> rl -> eval / explain. Every stage reads a "
+        "YAML recipe (recipes/) and writes a new version into the workspace (pafas ls).\n\n"
+        "Example: pafas build-paths --data synthetic && pafas init-model && pafas sft && pafas rl && pafas eval"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+_state: dict = {"workspace": None, "debug": False}
+
+RecipeOpt = Annotated[
+    Optional[Path],
+    typer.Option("--recipe", "-r", help="Recipe YAML (a path, or a name under recipes/ or recipes/quickstart/)."),
+]
+SetOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", "-s", help="Override one recipe key, e.g. --set sft.max_steps=100 (repeatable)."),
+]
+
+# Which recipe sections each command prints at start, and its default recipe.
+SECTIONS = {
+    "synth": ("seed", "data"),
+    "build-paths": ("seed", "data", "paths"),
+    "init-model": ("seed", "model"),
+    "sft": ("seed", "sft"),
+    "rl": ("seed", "rl"),
+    "eval": ("seed", "eval"),
+    "explain": ("eval",),
+}
+DEFAULT_RECIPE = {
+    "synth": "quickstart/synth.yaml",
+    "build-paths": "quickstart/paths.yaml",
+    "init-model": "quickstart/model.yaml",
+    "sft": "quickstart/sft.yaml",
+    "rl": "quickstart/grpo.yaml",
+    "eval": "quickstart/eval.yaml",
+    "explain": "quickstart/eval.yaml",
+}
+
+
+def _workspace():
+    from pafas_cli.workspace import Workspace
+
+    return Workspace(_state["workspace"])
+
+
+def _recipe(command: str, recipe: Path | None, sets: list[str] | None, **shortcuts: object):
+    """Load and echo the recipe; `shortcuts` map recipe keys to option values (None = not given)."""
+    from pafas_cli.config import RECIPES_DIR, load_recipe
+    from pafas_cli.console import console, recipe_panel
+
+    overrides = list(sets or [])
+    overrides += [f"{key}={value}" for key, value in shortcuts.items() if value is not None]
+    if recipe is None and (RECIPES_DIR / DEFAULT_RECIPE[command]).is_file():
+        recipe = RECIPES_DIR / DEFAULT_RECIPE[command]
+    loaded = load_recipe(recipe, overrides)
+    console.print(recipe_panel(loaded, SECTIONS[command], recipe))
+    return loaded
+
+
+@app.callback()
+def _global(
+    workspace: Annotated[
+        Optional[Path],
+        typer.Option("--workspace", "-w", envvar="PAFAS_WORKSPACE", help="Workspace folder (default: ./workspace)."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks for errors.")] = False,
+    allow_network: Annotated[
+        bool,
+        typer.Option("--allow-network", help="Allow downloads from the Hugging Face hub (or PAFAS_ALLOW_NETWORK=1)."),
+    ] = False,
+) -> None:
+    _state["workspace"] = workspace
+    _state["debug"] = debug
+
+
+@app.command()
+def synth(
+    recipe: RecipeOpt = None,
+    set_: SetOpt = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write the benchmark here instead of the workspace.")] = None,
+    preview: Annotated[Optional[Path], typer.Option(help="Also write a contact-sheet PNG of the data.")] = None,
+) -> None:
+    """Generate the offline synthetic four-domain RGB/depth/IR benchmark.
+
+    Example: pafas synth --preview docs/synth_preview.png
+    """
+    recipe_ = _recipe("synth", recipe, set_)
+    from pafas_cli.commands import synth as cmd
+
+    cmd.run(recipe_, _workspace(), out=out, preview=preview)
+
+
+@app.command("build-paths")
+def build_paths(
+    recipe: RecipeOpt = None,
+    set_: SetOpt = None,
+    data: Annotated[Optional[str], typer.Option(help="Data source: synthetic, casia-surf, cefa, wmca, padisi, list.")] = None,
+    root: Annotated[Optional[Path], typer.Option(help="Dataset root folder.")] = None,
+    show: Annotated[int, typer.Option(help="Print this many rendered training examples.")] = 0,
+) -> None:
+    """Build the SFT/RL/eval sets: reasoning-path augmentation (PNRPS) and answer shuffling.
+
+    Example: pafas build-paths --data casia-surf --root /data/CASIA-SURF --set paths.n_paths=50
+    """
+    recipe_ = _recipe("build-paths", recipe, set_, **{"data.source": data, "data.root": root})
+    from pafas_cli.commands import build_paths as cmd
+
+    cmd.run(recipe_, _workspace(), show=show)
+
+
+@app.command("init-model")
+def init_model(
+    recipe: RecipeOpt = None,
+    set_: SetOpt = None,
+    paths: Annotated[str, typer.Option(help="Paths version whose text trains the tokenizer.")] = "paths:latest",
+) -> None:
+    """Build a tiny Qwen2.5-VL (or the random-weight 3B architecture) with a locally trained tokenizer.
+
+    Example: pafas init-model --paths paths:latest
+    """
+    recipe_ = _recipe("init-model", recipe, set_)
+    from pafas_cli.commands import init_model as cmd
+
+    cmd.run(recipe_, _workspace(), paths=paths)
+
+
+ResumeOpt = Annotated[str, typer.Option(help="auto (resume an unfinished run if any), never, or a checkpoint path.")]
+ProcsOpt = Annotated[int, typer.Option("--num-processes", help="Data-parallel processes (torchrun; gloo on CPU).")]
+
+
+@app.command()
+def sft(recipe: RecipeOpt = None, set_: SetOpt = None, resume: ResumeOpt = "auto", num_processes: ProcsOpt = 1) -> None:
+    """Supervised fine-tuning on the path-augmented, answer-shuffled SFT set (TRL SFTTrainer).
+
+    Example: pafas sft --recipe sft.yaml --set sft.max_steps=300
+    """
+    recipe_ = _recipe("sft", recipe, set_)
+    from pafas_cli.commands import sft as cmd
+
+    cmd.run(recipe_, _workspace(), resume=resume, num_processes=num_processes)
+
+
+@app.command()
+def rl(recipe: RecipeOpt = None, set_: SetOpt = None, resume: ResumeOpt = "auto", num_processes: ProcsOpt = 1) -> None:
+    """GRPO reinforcement learning with format + classification rewards (TRL GRPOTrainer).
+
+    Example: pafas rl --recipe grpo.yaml
+    """
+    recipe_ = _recipe("rl", recipe, set_)
+    from pafas_cli.commands import rl as cmd
+
+    cmd.run(recipe_, _workspace(), resume=resume, num_processes=num_processes)
+
+
+@app.command("eval")
+def eval_(
+    recipe: RecipeOpt = None,
+    set_: SetOpt = None,
+    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Model reference (repeatable).")] = None,
+    paths: Annotated[str, typer.Option(help="Paths version holding the eval sets.")] = "paths:latest",
+    protocol: Annotated[Optional[str], typer.Option(help="P1, P2 (adds missing-modality sets) or P3.")] = None,
+    split: Annotated[str, typer.Option(help="dev or test.")] = "test",
+) -> None:
+    """Evaluate models: HTER/AUC/EER/ACER/APCER/BPCER/TPR@FPR with dev and oracle thresholds.
+
+    Example: pafas eval --model sft:latest --model rl:latest
+    """
+    recipe_ = _recipe("eval", recipe, set_)
+    from pafas_cli.commands import eval as cmd
+
+    cmd.run(recipe_, _workspace(), models=model or [], paths=paths, protocol=protocol, split=split)
+
+
+@app.command()
+def explain(
+    inputs: Annotated[list[str], typer.Argument(help="RGB DEPTH IR image files ('-' = missing), or one folder.")],
+    recipe: RecipeOpt = None,
+    set_: SetOpt = None,
+    model: Annotated[Optional[str], typer.Option(help="Model reference [default: newest rl, else sft].")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per face.")] = False,
+    html: Annotated[Optional[Path], typer.Option(help="Write a self-contained HTML report.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="JSONL output file for a folder.")] = None,
+) -> None:
+    """Explain faces: reasoning, hierarchical verdict and liveness score.
+
+    Example: pafas explain face.png depth.png ir.png
+    """
+    recipe_ = _recipe("explain", recipe, set_)
+    from pafas_cli.commands import explain as cmd
+
+    cmd.run(recipe_, _workspace(), inputs=inputs, model=model, json_out=json_out,
+            html=html, out=out)
+
+
+@app.command("ls")
+def ls(stage: Annotated[Optional[str], typer.Argument(help="Only this stage.")] = None) -> None:
+    """List workspace versions with status, inputs and headline metrics.
+
+    Example: pafas ls sft
+    """
+    from pafas_cli.commands import ls as cmd
+
+    cmd.run(_workspace(), stage=stage)
+
+
+@app.command()
+def show(ref: Annotated[str, typer.Argument(help="A version reference, e.g. sft:latest or eval:v002.")]) -> None:
+    """Show one version's manifest: recipe, inputs, metrics.
+
+    Example: pafas show rl:latest
+    """
+    from pafas_cli.commands import show as cmd
+
+    cmd.run(_workspace(), ref=ref)
+
+
+@app.command("env")
+def env_() -> None:
+    """Print versions, devices and settings for bug reports.
+
+    Example: pafas env
+    """
+    from pafas_cli.commands import env as cmd
+
+    cmd.run(_workspace())
+
+
+def main() -> None:
+    """Console entry point: offline env first, then the app; user errors print one line."""
+    configure_network("--allow-network" in sys.argv)
+    from pafas_cli.errors import PafasError
+
+    try:
+        app()
+    except PafasError as exc:
+        if _state["debug"] or os.environ.get("PAFAS_DEBUG"):
+            raise
+        from pafas_cli.console import err_console
+
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
