@@ -1,0 +1,83 @@
+"""The `data` recipe section: which source, where it lives, which protocol split, how much to train on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+# The generator version this code draws (pafas_cli.data.synth.generate.GENERATOR_VERSION); kept here so
+# that loading a recipe does not import numpy.
+SYNTH_VERSION = 1
+SOURCE_NAMES = ("synthetic", "casia-surf", "cefa", "wmca", "padisi", "list")
+DOMAIN_KEYS = {"source", "root", "lists"}
+
+
+@dataclass
+class SynthConfig:
+    # Triples generated per domain (C, P, S, W); ~1,000 matches the issue's benchmark size.
+    per_domain: int = 1000
+    # Seed of the benchmark itself (independent of the training seed, so every run sees the same data).
+    seed: int = 0
+    # Generator version; only the current one can draw new data (older versions stay in the workspace).
+    version: int = SYNTH_VERSION
+
+    def validate(self) -> None:
+        if self.per_domain < 20:
+            raise ValueError(f"per_domain: at least 20 samples per domain, got {self.per_domain}")
+        if self.version != SYNTH_VERSION:
+            raise ValueError(f"version: this pafas draws generator version {SYNTH_VERSION}, "
+                             f"got {self.version}; use an existing synth:vNNN folder as data.root instead")
+
+
+@dataclass
+class DataConfig:
+    # Source: synthetic, casia-surf, cefa, wmca, padisi, or list (MMDG lists <D>-{train,val,test}.txt).
+    source: str = "synthetic"
+    # Dataset root (for synthetic: a `pafas synth --out` folder; empty = synth:latest in the workspace).
+    root: str = ""
+    # Where the source's list files are, relative to the root (empty = the release's own places);
+    # for cefa "4@2" picks challenge protocol 4.2.
+    lists: str = ""
+    # Real multi-dataset setups: domain letter -> {source, root, lists}, e.g. {C: {source: cefa, root: /d/CeFA}}.
+    domains: dict = field(default_factory=dict)
+    # MMDG protocol: P1 leave-one-domain-out, P2 = P1 splits tested with missing modalities, P3 two-to-two.
+    # A single real dataset without `domains` uses its own train/val/test lists (intra-dataset).
+    protocol: Literal["P1", "P2", "P3"] = "P1"
+    # The split within the protocol: "CPS->W" (or just the target "W") for P1/P2; "CW->PS" or "PS->CW" for P3.
+    split: str = "CPS->W"
+    # Labelled training samples kept (paper: ~800), stratified by domain and attack type, seeded; 0 = all.
+    n_train: int = 800
+    # Cap on dev (source-domain validation) and test samples, stratified the same way; 0 = all.
+    n_dev: int = 0
+    n_test: int = 0
+    # A missing or unreadable image: "skip" the line with a counted warning, or "stop" with its path and line.
+    on_missing: Literal["skip", "stop"] = "skip"
+    # The synthetic benchmark drawn when source is synthetic and root is empty.
+    synth: SynthConfig = field(default_factory=SynthConfig)
+
+    def validate(self) -> None:
+        """Raise ValueError("key: message") for a bad value."""
+        if self.source not in SOURCE_NAMES:
+            raise ValueError(f"source: unknown source '{self.source}' (one of {', '.join(SOURCE_NAMES)})")
+        for key in ("n_train", "n_dev", "n_test"):
+            if getattr(self, key) < 0:
+                raise ValueError(f"{key}: must be >= 0 (0 = all), got {getattr(self, key)}")
+        from pafas_cli.data.protocols import parse_split
+
+        try:
+            parse_split(self.protocol, self.split)
+        except ValueError as exc:
+            raise ValueError(f"split: {exc}") from None
+        for letter, entry in self.domains.items():
+            if not isinstance(entry, dict) or "source" not in entry or "root" not in entry:
+                raise ValueError(f"domains.{letter}: expected a mapping with 'source' and 'root' (and optional 'lists')")
+            unknown = set(entry) - DOMAIN_KEYS
+            if unknown:
+                raise ValueError(f"domains.{letter}: unknown key '{sorted(unknown)[0]}' (allowed: source, root, lists)")
+            if entry["source"] not in SOURCE_NAMES[1:]:
+                raise ValueError(f"domains.{letter}.source: '{entry['source']}' is not a dataset source "
+                                 f"({', '.join(SOURCE_NAMES[1:])})")
+        try:
+            self.synth.validate()
+        except ValueError as exc:
+            raise ValueError(f"synth.{exc}") from None

@@ -1,0 +1,73 @@
+"""Opening one modality image the way every stage must: RGB as "RGB", depth and IR as 8-bit "L".
+
+Datasets store depth and IR as 8-bit or 16-bit single-channel files (WMCA and PADISI keep 16-bit),
+and PADISI packs all channels into one `.npz`; a sample may then name the same `.npz` for all three
+modalities. Whatever the storage, callers get one PIL image per modality, scaled to 8 bits, or a
+PafasError that names the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from pafas_cli.errors import PafasError
+
+# PADISI MULTI-SPECTRAL .npz channels (README_FACE.md): 0-2 COLOR in BGR order, 3 NIR, 4 DEPTH.
+NPZ_CHANNELS = {"rgb": (2, 1, 0), "ir": (3,), "depth": (4,)}
+NPZ_MIN_CHANNELS = 5
+
+
+def load_modality(path: str | Path, modality: str) -> Image.Image:
+    """The image of `modality` ("rgb", "depth" or "ir") stored at `path`, fully decoded."""
+    if modality not in NPZ_CHANNELS:
+        raise ValueError(f"modality must be rgb, depth or ir, got {modality!r}")
+    path = Path(path)
+    if not path.is_file():
+        raise PafasError(f"{path}: {modality} image not found")
+    if path.suffix.lower() == ".npz":
+        return _from_npz(path, modality)
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return _convert(img, modality)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise PafasError(f"{path}: cannot read the {modality} image ({exc})") from None
+
+
+def _convert(img: Image.Image, modality: str) -> Image.Image:
+    if modality == "rgb":
+        return img.convert("RGB")
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return Image.fromarray(_to_uint8(np.asarray(img), img.mode))
+    return img.convert("L")
+
+
+def _to_uint8(arr: np.ndarray, mode: str) -> np.ndarray:
+    """16-bit -> 8-bit by the full 16-bit range (v / 257), so absolute brightness survives; float 0-1 -> x255."""
+    arr = arr.astype(np.float64)
+    if mode == "F":
+        scale = 255.0 if arr.max(initial=0.0) <= 1.0 else 1.0
+    else:
+        scale = 1 / 257 if mode.startswith("I;16") or arr.max(initial=0.0) > 255 else 1.0
+    return np.clip(np.rint(arr * scale), 0, 255).astype(np.uint8)
+
+
+def _from_npz(path: Path, modality: str) -> Image.Image:
+    try:
+        with np.load(path) as npz:
+            data = np.asarray(npz["data"])
+    except (OSError, ValueError, KeyError, EOFError) as exc:
+        raise PafasError(f"{path}: cannot read the PADISI .npz (expected an array 'data'; {exc})") from None
+    if data.ndim == 4:
+        data = data[0]
+    if data.ndim != 3 or data.shape[0] < NPZ_MIN_CHANNELS:
+        raise PafasError(f"{path}: expected 'data' of shape (1, 22, H, W) with channels first, got {data.shape}")
+    channels = data[list(NPZ_CHANNELS[modality])].astype(np.float64)
+    # Channels are normalised to 0-1 by camera bit depth in the release.
+    pixels = np.clip(np.rint(channels * 255.0), 0, 255).astype(np.uint8)
+    if modality == "rgb":
+        return Image.fromarray(np.moveaxis(pixels, 0, -1), "RGB")
+    return Image.fromarray(pixels[0], "L")

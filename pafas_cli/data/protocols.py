@@ -1,0 +1,193 @@
+"""MMDG protocols over domains, and the paper's ~800-sample stratified subsampling.
+
+`build_splits(cfg, seed, ws)` is what `pafas build-paths` calls: it resolves the domains (the synthetic
+benchmark, one list root with several `<D>-*.txt`, several real dataset roots in `data.domains`, or one
+real dataset on its own), reads the source domains' train and val lists and the target domains' test
+lists, and returns `Splits(train, dev, test)`. Presets (MMDG, CVPR 2024):
+
+- P1 leave one domain out: CPS->W, CPW->S, CSW->P, PSW->C;
+- P2 the P1 splits, tested with depth, IR or both missing (the variants are made by build-paths);
+- P3 two source domains: CW->PS, PS->CW.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pafas_cli.data.config import DataConfig
+from pafas_cli.data.sample import FaceSample
+from pafas_cli.data.sources import SOURCES, check_root, list_domains, read_source
+from pafas_cli.data.sources.reading import Problems, count_by
+from pafas_cli.errors import PafasError
+
+PRESETS: dict[str, tuple[str, ...]] = {
+    "P1": ("CPS->W", "CPW->S", "CSW->P", "PSW->C"),
+    "P2": ("CPS->W", "CPW->S", "CSW->P", "PSW->C"),
+    "P3": ("CW->PS", "PS->CW"),
+}
+# P2 test variants: which modalities are blanked at test time.
+MISSING_VARIANTS: tuple[tuple[str, ...], ...] = (("depth",), ("ir",), ("depth", "ir"))
+
+
+def parse_split(protocol: str, split: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """("CPS->W" | "W", protocol) -> (source domains, target domains), checked against the presets."""
+    text = split.replace(" ", "").replace("→", "->")
+    presets = PRESETS[protocol]
+    if "->" not in text:
+        matches = [p for p in presets if p.split("->")[1] == text]
+        if not matches:
+            raise ValueError(f"'{split}' is not a target of {protocol} (splits: {', '.join(presets)})")
+        text = matches[0]
+    if text not in presets:
+        raise ValueError(f"'{split}' is not a {protocol} split (splits: {', '.join(presets)})")
+    sources, targets = text.split("->")
+    return tuple(sources), tuple(targets)
+
+
+@dataclass
+class Splits:
+    """The samples of one protocol split, plus what produced them."""
+
+    train: list[FaceSample]
+    dev: list[FaceSample]
+    test: list[FaceSample]
+    protocol: str
+    sources: tuple[str, ...]
+    targets: tuple[str, ...]
+    # Manifest input entries (e.g. the synth version or the dataset roots with list fingerprints).
+    inputs: list[dict] = field(default_factory=list)
+    # Missing/unreadable images skipped while reading (path and line each).
+    skipped: list[str] = field(default_factory=list)
+    # P2: modality sets to blank at test time.
+    missing_variants: tuple[tuple[str, ...], ...] = ()
+
+    def summary(self) -> dict:
+        """Counts per split, domain, label and attack (deepest known node), for tables and manifests."""
+        rows = []
+        for name in ("train", "dev", "test"):
+            for (domain, label, attack), n in sorted(count_by(getattr(self, name), "domain", "label", "attack").items()):
+                rows.append({"split": name, "domain": domain, "label": label, "attack": attack, "n": n})
+        return {
+            "protocol": self.protocol, "sources": "".join(self.sources), "targets": "".join(self.targets),
+            "train": len(self.train), "dev": len(self.dev), "test": len(self.test),
+            "skipped": len(self.skipped), "counts": rows,
+            "missing_variants": ["+".join(v) for v in self.missing_variants],
+        }
+
+
+def stratified_subsample(samples: list[FaceSample], n: int, seed: int) -> list[FaceSample]:
+    """`n` samples keeping the share of every (domain, attack) stratum, largest remainder first; seeded.
+
+    Every stratum keeps at least one sample while n allows, so rare attacks are not lost.
+    """
+    if n <= 0 or n >= len(samples):
+        return list(samples)
+    strata: dict[tuple, list[FaceSample]] = defaultdict(list)
+    for s in samples:
+        strata[(s.domain, s.attack)].append(s)
+    keys = sorted(strata)
+    raw = {k: n * len(strata[k]) / len(samples) for k in keys}
+    take = {k: min(len(strata[k]), max(1 if n >= len(keys) else 0, int(raw[k]))) for k in keys}
+    for k in sorted(keys, key=lambda k: (int(raw[k]) - raw[k], k)):
+        if sum(take.values()) >= n:
+            break
+        if take[k] < len(strata[k]):
+            take[k] += 1
+    while sum(take.values()) > n:
+        k = max(keys, key=lambda k: (take[k], k))
+        take[k] -= 1
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in keys:
+        pool = sorted(strata[k], key=lambda s: s.id)
+        picked = rng.choice(len(pool), take[k], replace=False) if take[k] else []
+        out += [pool[i] for i in sorted(picked)]
+    return out
+
+
+def _list_fingerprint(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(root.glob("*.txt")) + sorted(root.glob("MMDG-Benchmark/*.txt")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def resolve_domains(cfg: DataConfig, ws) -> tuple[dict[str, tuple[str, str, str]], list[dict], bool]:
+    """domain -> (source, root, lists), the manifest inputs, and whether this is one dataset on its own."""
+    if cfg.domains:
+        mapping = {d: (e["source"], str(e["root"]), str(e.get("lists", ""))) for d, e in cfg.domains.items()}
+        inputs = [{"name": f"data:{d}", "source": s, "path": r, "fingerprint": _list_fingerprint(Path(r))
+                   if Path(r).is_dir() else None} for d, (s, r, _) in sorted(mapping.items())]
+        return mapping, inputs, False
+    if cfg.source in ("synthetic", "list"):
+        root = cfg.root
+        inputs: list[dict] = []
+        if cfg.source == "synthetic" and not root:
+            resolved = ensure_synth(cfg, ws)
+            root = str(resolved.path)
+            inputs.append(resolved.as_input("synth"))
+        elif root:
+            inputs.append({"name": "data", "source": cfg.source, "path": root,
+                           "fingerprint": _list_fingerprint(Path(root)) if Path(root).is_dir() else None})
+        found = list_domains(check_root(cfg.source, root), cfg.lists)
+        if not found:
+            raise PafasError(f"data.root {root}: no <D>-train.txt / <D>-val.txt / <D>-test.txt lists found")
+        return {d: (cfg.source, root, cfg.lists) for d in found}, inputs, False
+    letter = SOURCES[cfg.source].domain
+    inputs = [{"name": "data", "source": cfg.source, "path": cfg.root,
+               "fingerprint": _list_fingerprint(Path(cfg.root)) if cfg.root and Path(cfg.root).is_dir() else None}]
+    return {letter: (cfg.source, cfg.root, cfg.lists)}, inputs, True
+
+
+def ensure_synth(cfg: DataConfig, ws):
+    """synth:latest when it was drawn with these settings, else a new synth version (generated now)."""
+    from pafas_cli.data.synth import read_info
+
+    latest = ws.latest("synth")
+    wanted = {"generator_version": cfg.synth.version, "seed": cfg.synth.seed, "per_domain": cfg.synth.per_domain}
+    if latest is not None:
+        info = read_info(latest.path) or {}
+        if all(info.get(k) == v for k, v in wanted.items()):
+            return ws.resolve(f"synth:{latest.version}")
+    from pafas_cli.commands.synth import write_version
+
+    return ws.resolve(write_version(cfg, ws))
+
+
+def build_splits(cfg: DataConfig, seed: int, ws) -> Splits:
+    """Train (source domains, subsampled), dev (source-domain validation) and test (target domains)."""
+    mapping, inputs, intra = resolve_domains(cfg, ws)
+    problems = Problems(cfg.on_missing)
+    if intra:
+        (letter,) = mapping
+        sources = targets = (letter,)
+        protocol = "intra"
+    else:
+        sources, targets = parse_split(cfg.protocol, cfg.split)
+        protocol = cfg.protocol
+        absent = [d for d in sources + targets if d not in mapping]
+        if absent:
+            raise PafasError(f"data: {cfg.protocol} {cfg.split} needs domains {', '.join(sources + targets)} but "
+                             f"{', '.join(absent)} {'is' if len(absent) == 1 else 'are'} not available "
+                             f"(have {', '.join(sorted(mapping)) or 'none'}); add them under data.domains")
+    parts: dict[str, list[FaceSample]] = {"train": [], "dev": [], "test": []}
+    for domain in sorted(set(sources) | set(targets)):
+        source, root, lists = mapping[domain]
+        wanted = [s for s, doms in (("train", sources), ("dev", sources), ("test", targets)) if domain in doms]
+        for split, samples in read_source(source, root, domain, wanted, problems, lists).items():
+            parts[split] += samples
+    for split in parts:
+        if not parts[split]:
+            raise PafasError(f"data: the {split} split is empty for {protocol} {''.join(sources)}->{''.join(targets)}")
+    return Splits(
+        train=stratified_subsample(parts["train"], cfg.n_train, seed),
+        dev=stratified_subsample(parts["dev"], cfg.n_dev, seed + 1),
+        test=stratified_subsample(parts["test"], cfg.n_test, seed + 2),
+        protocol=protocol, sources=sources, targets=targets, inputs=inputs, skipped=problems.skipped,
+        missing_variants=MISSING_VARIANTS if protocol == "P2" else (),
+    )

@@ -1,0 +1,80 @@
+"""Data sources by name: one adapter per dataset release, plus generic lists and the synthetic benchmark.
+
+`read_source("casia-surf", root, splits=("train",), problems=Problems("skip"))` returns
+`{"train": [FaceSample, ...]}`. Split names are the toolkit's: `train`, `dev` (the release's validation
+list) and `test`. Each adapter knows where its release keeps the lists (and the MMDG benchmark's
+`<D>-{train,val,test}.txt` copies), and a missing root says where to get the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pafas_cli.data.sample import FaceSample
+from pafas_cli.data.sources import casia_surf, cefa, listfile, padisi, wmca
+from pafas_cli.data.sources.reading import Problems
+from pafas_cli.errors import PafasError
+
+SPLITS = ("train", "dev", "test")
+Reader = Callable[[Path, str, Sequence[str], Problems, str], dict[str, list[FaceSample]]]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A dataset adapter: `read(root, domain, splits, problems, lists)` -> samples per split."""
+
+    name: str
+    # MMDG domain letter of this dataset ("" = the lists say).
+    domain: str
+    title: str
+    # Where to get the data and what the root must hold (shown when the root is missing).
+    obtain: str
+    reader: Reader
+
+
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in (
+        Source("casia-surf", "S", "CASIA-SURF", casia_surf.OBTAIN, casia_surf.read),
+        Source("cefa", "C", "CASIA-SURF CeFA", cefa.OBTAIN, cefa.read),
+        Source("wmca", "W", "WMCA", wmca.OBTAIN, wmca.read),
+        Source("padisi", "P", "PADISI-Face (USC)", padisi.OBTAIN, padisi.read),
+        Source("list", "", "list files", listfile.OBTAIN, listfile.read),
+        Source("synthetic", "", "synthetic benchmark", listfile.OBTAIN_SYNTH, listfile.read),
+    )
+}
+
+
+def get_source(name: str) -> Source:
+    if name not in SOURCES:
+        raise PafasError(f"data.source: unknown source '{name}' (known: {', '.join(SOURCES)})")
+    return SOURCES[name]
+
+
+def read_source(name: str, root: str | Path, domain: str = "", splits: Sequence[str] = SPLITS,
+                problems: Problems | None = None, lists: str = "") -> dict[str, list[FaceSample]]:
+    """Samples per requested split from one dataset root (domain defaults to the dataset's letter)."""
+    source = get_source(name)
+    root = check_root(name, root)
+    domain = domain or source.domain
+    if not domain:
+        raise PafasError(f"source '{name}' needs a domain name (the D of its D-train.txt lists)")
+    return source.reader(root.resolve(), domain, tuple(splits), problems or Problems(), lists)
+
+
+def check_root(name: str, root: str | Path) -> Path:
+    """The dataset root as a Path, or a PafasError saying where to get the data and how to pass --root."""
+    source = get_source(name)
+    if not str(root):
+        raise PafasError(f"data.root is empty: {source.title} needs its dataset folder. {source.obtain}")
+    path = Path(root).expanduser()
+    if not path.is_dir():
+        raise PafasError(f"dataset root {path} does not exist. {source.obtain}")
+    return path
+
+
+def list_domains(root: str | Path, lists: str = "") -> list[str]:
+    """Domains a `list`/`synthetic` root holds: the D of every `D-train.txt`, `D-val.txt` or `D-test.txt`."""
+    return listfile.domains(Path(root).expanduser(), lists)

@@ -1,0 +1,52 @@
+"""The generic `list` source: MMDG benchmark lists `<D>-{train,val,test}.txt` under any root.
+
+Lines are `rgb depth ir label [attack]` (1 = live) with paths relative to the root, or PADISI's
+`name.npz<TAB>label`. The synthetic benchmark is written in exactly this layout, so the same code
+reads it back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from pafas_cli.data.sample import FaceSample
+from pafas_cli.data.sources.reading import Problems, find_list, read_mmdg_list
+from pafas_cli.errors import PafasError
+
+OBTAIN = ("Point --root (data.root) at the folder the list paths are relative to; it must hold "
+          "<D>-train.txt, <D>-val.txt and <D>-test.txt (or MMDG-Benchmark/<D>-*.txt), e.g. C-train.txt.")
+OBTAIN_SYNTH = ("Generate it with `pafas synth --out DIR` and pass --root DIR, or leave data.root empty to "
+                "use (and on first use create) synth:latest in the workspace.")
+# Toolkit split name -> the word MMDG list names use.
+LIST_WORD = {"train": "train", "dev": "val", "test": "test"}
+LIST_NAME = re.compile(r"^([A-Za-z0-9]+)-(train|val|test)\.txt$")
+
+
+def candidates(domain: str, split: str, lists: str = "") -> list[str]:
+    """Where an MMDG list of `domain` and `split` may lie, relative to the root."""
+    name = f"{domain}-{LIST_WORD[split]}.txt"
+    return [f"{lists}/{name}"] if lists else [name, f"MMDG-Benchmark/{name}"]
+
+
+def domains(root: Path, lists: str = "") -> list[str]:
+    folders = [root / lists] if lists else [root, root / "MMDG-Benchmark"]
+    found = {m.group(1) for folder in folders if folder.is_dir()
+             for p in folder.iterdir() if (m := LIST_NAME.match(p.name))}
+    return sorted(found)
+
+
+def require_list(root: Path, names: list[str], what: str) -> Path:
+    path = find_list(root, names)
+    if path is None:
+        raise PafasError(f"{root}: no {what} list (looked for {', '.join(names)})")
+    return path
+
+
+def read(root: Path, domain: str, splits: Sequence[str], problems: Problems, lists: str) -> dict[str, list[FaceSample]]:
+    out = {}
+    for split in splits:
+        path = require_list(root, candidates(domain, split, lists), f"{domain} {split}")
+        out[split] = read_mmdg_list(path, root, domain, split, problems)
+    return out

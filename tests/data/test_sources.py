@@ -1,0 +1,129 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data_layouts import image, triple, write_list
+from pafas_cli.data.attacks import ATTACKS
+from pafas_cli.data.sources import SOURCES, read_source
+from pafas_cli.data.sources.reading import Problems
+from pafas_cli.errors import PafasError
+from pafas_cli.paths.taxonomy import default_taxonomy
+
+PRINT = ("Spoof Face", "External Spoofing Attacks", "Presentation Media Attacks", "Print Attacks")
+
+
+def test_every_attack_path_is_a_taxonomy_path():
+    taxonomy = default_taxonomy()
+    for slug, path in ATTACKS.items():
+        assert taxonomy.is_valid_path(path), slug
+
+
+def test_casia_surf_challenge_lists(casia_root: Path):
+    splits = read_source("casia-surf", casia_root)
+    assert {k: len(v) for k, v in splits.items()} == {"train": 2, "dev": 1, "test": 1}
+    live, fake = splits["train"]
+    assert (live.label, live.attack, live.domain) == (1, ("Real Face",), "S")
+    assert (fake.label, fake.attack) == (0, PRINT)
+    assert Path(fake.depth).is_file() and fake.depth.endswith("depth/31.jpg")
+    assert fake.meta["line"] == 2
+
+
+def test_missing_root_says_where_to_get_the_data(tmp_path: Path):
+    for name in ("casia-surf", "cefa", "wmca", "padisi"):
+        with pytest.raises(PafasError, match="--root"):
+            read_source(name, tmp_path / "nowhere")
+    with pytest.raises(PafasError, match="licence"):
+        read_source("casia-surf", "")
+
+
+@pytest.mark.parametrize("bad", ["../outside/color/1.jpg", "/etc/passwd", "a/../../b.jpg", "C:\\x\\y.jpg"])
+def test_path_traversal_is_refused(tmp_path: Path, bad: str):
+    write_list(tmp_path / "S-train.txt", [f"{bad} d.jpg i.jpg 1"])
+    with pytest.raises(PafasError, match="leaves the dataset root"):
+        read_source("list", tmp_path, domain="S", splits=("train",))
+
+
+def test_missing_image_skipped_with_count_or_stops(casia_root: Path):
+    (casia_root / "Training/fake_part/CLKJ_AS0137/04_en_b.rssdk/ir/31.jpg").unlink()
+    problems = Problems("skip")
+    train = read_source("casia-surf", casia_root, splits=("train",), problems=problems)["train"]
+    assert len(train) == 1 and len(problems.skipped) == 1
+    assert "train_list.txt:2" in problems.skipped[0] and "ir/31.jpg" in problems.skipped[0]
+    with pytest.raises(PafasError, match=r"train_list.txt:2: ir image not found"):
+        read_source("casia-surf", casia_root, splits=("train",), problems=Problems("stop"))
+
+
+def test_sixteen_bit_depth_listed_sample_loads(casia_root: Path):
+    from pafas_cli.data.images import load_modality
+
+    (test,) = read_source("casia-surf", casia_root, splits=("test",))["test"]
+    assert np.asarray(load_modality(test.depth, "depth")).max() == round(40000 / 257)
+
+
+def test_cefa_challenge_protocol_files(tmp_path: Path):
+    root = tmp_path / "CeFA"
+    frame = triple(root, "train/1_000_1_1_1", names=("profile", "depth", "ir"))[0]
+    spoof = triple(root, "train/1_001_3_1_4", names=("profile", "depth", "ir"))[0]
+    write_list(root / "4@1_train.txt", [f"{frame} 1", f"{spoof} 0"])
+    for k in range(5):
+        triple(root, "dev/2_010_1_1_1", names=("profile", "depth", "ir"), frame=f"{k:04d}.jpg")
+    write_list(root / "4@1_dev_ref.txt", ["dev/2_010_1_1_1 1"])
+    triple(root, "test/1_020_3_1_2", names=("profile", "depth", "ir"))
+    write_list(root / "4@1_test_res.txt", ["test/1_020_3_1_2"])
+    splits = read_source("cefa", root)
+    train = splits["train"]
+    assert [s.label for s in train] == [1, 0]
+    assert train[1].attack == PRINT[:3] + ("Replay Attacks",)  # PAI 4 = screen
+    assert train[0].ir.endswith("train/1_000_1_1_1/ir/0001.jpg")
+    assert len(splits["dev"]) == 3 and all(s.label == 1 for s in splits["dev"])
+    (test,) = splits["test"]
+    assert (test.label, test.attack) == (0, PRINT)  # no label column: PAI 2 (cloth print) from the name
+
+
+def test_cefa_mmdg_lists_masks_and_polarity_guard(tmp_path: Path):
+    root = tmp_path
+    live = triple(root, "CeFA/CeFA-Race/AF/AF-300/1_300_1_1_1", names=("profile", "depth", "ir"))
+    mask = triple(root, "CeFA/CeFA-Mask/3D-Mask/002/1_002_1_1_2_1_3", names=("profile", "depth", "ir"))
+    write_list(root / "MMDG-Benchmark/C-test.txt", [" ".join(live) + " 1", " ".join(mask) + " 0"])
+    (a, b) = read_source("cefa", root, splits=("test",))["test"]
+    assert a.attack == ("Real Face",)
+    assert b.attack[-1] == "Rigid Resin Mask Attack"
+    write_list(root / "MMDG-Benchmark/C-test.txt", [" ".join(live) + " 0"])  # flipped polarity
+    with pytest.raises(PafasError, match="polarity"):
+        read_source("cefa", root, splits=("test",))
+
+
+def test_wmca_attack_from_per_attack_lists(tmp_path: Path):
+    root = tmp_path
+    bona = triple(root, "WMCA-Image/R_CDIT/001_01_000_0_00")
+    head = triple(root, "WMCA-Image/R_CDIT/530_03_001_2_18")
+    other = triple(root, "WMCA-Image/R_CDIT/018_02_000_3_10")
+    write_list(root / "W-test.txt", [" ".join(bona) + " 1", " ".join(head) + " 0", " ".join(other) + " 0"])
+    write_list(root / "FlexModal_Protocols/WMCA_test_fakehead.txt", [" ".join(head) + " 0"])
+    samples = read_source("wmca", root, splits=("test",))["test"]
+    assert [s.attack[-1] for s in samples] == ["Real Face", "Fake Head Attack", "Spoof Face"]
+
+
+def test_padisi_npz_lists_convert_boolean_labels(tmp_path: Path):
+    for name in ("a.npz", "b.npz", "c.npz"):
+        np.savez(tmp_path / name, data=np.zeros((1, 22, 4, 4), np.float32))
+    (tmp_path / "P-train.txt").write_text("a.npz\t1\nb.npz\t0\nc.npz\tTrue\n")
+    samples = read_source("padisi", tmp_path, splits=("train",))["train"]
+    assert [s.label for s in samples] == [1, 0, 0]
+    assert samples[0].rgb == samples[0].depth == samples[0].ir == str((tmp_path / "a.npz").resolve())
+
+
+def test_list_source_reads_fifth_column_and_rejects_contradictions(tmp_path: Path):
+    rels = [image(tmp_path / f"x/{m}.png") for m in ("rgb", "depth", "ir")]
+    rel = " ".join(str(Path(r).relative_to(tmp_path)) for r in rels)
+    write_list(tmp_path / "Q-train.txt", [f"{rel} 0 fakehead"], crlf=False)
+    (s,) = read_source("list", tmp_path, domain="Q", splits=("train",))["train"]
+    assert s.attack[-1] == "Fake Head Attack" and s.domain == "Q"
+    write_list(tmp_path / "Q-train.txt", [f"{rel} 1 fakehead"])
+    with pytest.raises(PafasError, match="contradicts"):
+        read_source("list", tmp_path, domain="Q", splits=("train",))
+
+
+def test_registry_names():
+    assert set(SOURCES) == {"synthetic", "casia-surf", "cefa", "wmca", "padisi", "list"}
