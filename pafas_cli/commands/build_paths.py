@@ -1,0 +1,113 @@
+"""`pafas build-paths`: samples of a protocol -> one `paths` version (SFT, RL and eval sets).
+
+Runs on one CPU process in seconds (800 samples x 50 paths); there is nothing to distribute.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.panel import Panel
+from rich.text import Text
+
+from pafas_cli.config import Recipe
+from pafas_cli.console import console, kv_table, rows_table
+from pafas_cli.paths.build import Built, build_version, load_reasoning
+from pafas_cli.paths.prompt import MISSING_POLICY
+from pafas_cli.workspace import Workspace
+
+
+def run(recipe: Recipe, ws: Workspace, show: int = 0) -> None:
+    """Build the datasets of one `paths` version, print its summary and `show` rendered examples."""
+    import datasets
+
+    from pafas_cli.data.images import load_modality
+    from pafas_cli.data.protocols import build_splits
+
+    datasets.disable_progress_bars()
+    cfg = recipe.paths
+    tree = load_reasoning(cfg)
+    splits = build_splits(recipe.data, recipe.seed, ws)
+    started = time.perf_counter()
+    with ws.start("paths", recipe.to_dict(), inputs=list(splits.inputs), seed=recipe.seed) as version:
+        built = build_version(cfg, tree, splits.train, splits.dev, splits.test, version.path, recipe.seed,
+                              load_modality, splits.missing_variants)
+        seconds = round(time.perf_counter() - started, 2)
+        stats = built.stats
+        version.update(
+            source=recipe.data.source, data=splits.summary(), variant={
+                "augmentation": cfg.augmentation, "n_paths": cfg.n_paths, "alpha": cfg.alpha,
+                "max_steps": built.sampler.max_steps, "shuffle": cfg.shuffle, "shuffle_rate": cfg.shuffle_rate},
+            missing_modality_policy=MISSING_POLICY, image_size=cfg.image_size,
+            taxonomy=built.sampler.taxonomy.source, tree=built.sampler.tree.source,
+        )
+        tokens = _mean_tokens(cfg.tokenizer, built) if cfg.tokenizer else None
+        version.set_metrics({**{f"rows_{k.replace('/', '_')}": v for k, v in stats.rows.items()},
+                             "unique_paths": stats.unique_paths, "duplicate_draws": stats.duplicate_draws,
+                             "think_chars_mean": round(stats.think_chars_mean, 1),
+                             "think_words_mean": round(stats.think_words_mean, 1),
+                             "think_tokens_mean": tokens, "build_seconds": seconds})
+    _summary(splits, built, tokens, seconds, version.ref)
+    if show:
+        _show(version.path, show)
+
+
+def _summary(splits, built: Built, tokens: float | None, seconds: float, ref: str) -> None:
+    samples = [("train", splits.train), ("dev", splits.dev), ("test", splits.test)]
+    per_domain = []
+    for split, items in samples:
+        for domain in sorted({s.domain for s in items}):
+            mine = [s for s in items if s.domain == domain]
+            per_domain.append((split, domain, sum(s.label == 1 for s in mine), sum(s.label == 0 for s in mine),
+                               len(mine)))
+    console.print(rows_table("Samples", ("split", "domain", "live", "spoof", "total"), per_domain))
+    attacks: dict[str, int] = {}
+    for s in splits.train:
+        attacks[s.attack[-1]] = attacks.get(s.attack[-1], 0) + 1
+    console.print(rows_table("Training samples by deepest known class", ("class", "samples"),
+                             sorted(attacks.items(), key=lambda kv: -kv[1])))
+    stats = built.stats
+    peak = max(stats.steps_histogram.values(), default=1)
+    console.print(rows_table(
+        f"Path length (steps; cap {built.sampler.max_steps})", ("steps", "paths", ""),
+        [(k, v, "#" * max(1, round(30 * v / peak))) for k, v in stats.steps_histogram.items()]))
+    console.print(kv_table(f"paths version {ref}", {
+        **{f"rows {k}": v for k, v in stats.rows.items()},
+        "unique paths": stats.unique_paths,
+        "duplicate draws dropped": stats.duplicate_draws,
+        "samples short of n_paths": stats.samples_short,
+        "explorations per path": round(stats.explorations_mean, 2),
+        "answers shuffled": stats.answers_shuffled,
+        "reasonings shuffled": stats.thinks_shuffled,
+        "reasoning length (chars)": round(stats.think_chars_mean, 1),
+        "reasoning length (words)": round(stats.think_words_mean, 1),
+        "reasoning length (tokens)": tokens,
+        "images written": stats.images_written,
+        "seconds": seconds,
+    }))
+
+
+def _mean_tokens(folder: str, built: Built) -> float:
+    """Mean reasoning length in tokens of the given tokenizer, over up to 2,000 evenly spaced paths."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    walked = [p for _, p in built.paths if p is not None]
+    picked = walked[:: max(1, len(walked) // 2000)]
+    if not picked:
+        return 0.0
+    return round(sum(len(tokenizer(built.sampler.text(p))["input_ids"]) for p in picked) / len(picked), 1)
+
+
+def _show(root, k: int) -> None:
+    """Print `k` rendered SFT rows, one per sample, spread over the training set."""
+    from pafas_cli.paths.store import sft_rows
+
+    rows = [r for r in sft_rows(root) if r["path"] == 0]
+    for row in rows[:: max(1, len(rows) // k)][:k]:
+        note = " (answer shuffled)" if row["answer_shuffled"] else ""
+        note += " (reasoning shuffled)" if row["think_shuffled"] else ""
+        title = f"{row['id']}  label={row['label']}  {row['domain']}  modalities={','.join(row['modalities'])}{note}"
+        body = Text(f"true: {row['attack']}\n", style="dim")
+        body.append(row["answer"])
+        console.print(Panel(body, title=Text(title), title_align="left"), soft_wrap=False)

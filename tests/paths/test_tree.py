@@ -1,0 +1,60 @@
+import copy
+
+import pytest
+import yaml
+
+from pafas_cli.errors import PafasError
+from pafas_cli.paths.files import RECIPES_DIR
+from pafas_cli.paths.tree import ReasoningTree
+
+RAW = yaml.safe_load((RECIPES_DIR / "reasoning_tree.yaml").read_text())
+
+
+def test_every_node_has_support_in_every_modality(tree, taxonomy):
+    for node in taxonomy.nodes:
+        for modality in ("rgb", "depth", "ir"):
+            assert tree.observations[("support", node, modality)], (node, modality)
+
+
+def test_observations_are_short(tree):
+    words = [len(o.text.split()) for obs in tree.observations.values() for o in obs]
+    assert max(words) <= 8 and min(words) >= 2
+
+
+def test_conditions_follow_what_the_annotation_knows(tree, taxonomy):
+    makeup = taxonomy.path_to("Makeup Attack")
+    mask = taxonomy.path_to("Fake Head Attack")
+    # `unless`: the depth cue of a spoof is not claimed for makeup, nor for a spoof of unknown type.
+    assert tree.options("support", "Spoof Face", "depth", mask)
+    assert not tree.options("support", "Spoof Face", "depth", makeup)
+    assert not tree.options("support", "Spoof Face", "depth", ("Spoof Face",))
+    # `only`: ruling out a live face with a flat depth map needs a known presentation-media attack.
+    flat = "a flat or bent sheet without relief"
+    assert flat in tree.options("rule_out", "Real Face", "depth", taxonomy.path_to("Flat Print Attack"))
+    assert flat not in tree.options("rule_out", "Real Face", "depth", mask)
+
+
+def _broken(edit) -> dict:
+    data = copy.deepcopy(RAW)
+    edit(data)
+    return data
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["nodes"].pop("Cut Print Attack"), "node 'Cut Print Attack' has no entry"),
+    (lambda d: d["nodes"].__setitem__("Print", {}), "node 'Print' is not in the taxonomy"),
+    (lambda d: d["nodes"]["Replay Attacks"]["support"].__setitem__("thermal", ["x y"]),
+     "node 'Replay Attacks' support"),
+    (lambda d: d["nodes"]["Flat Print Attack"]["support"]["rgb"].append("a Real Face look"),
+     "names the class 'Real Face'"),
+    (lambda d: d["nodes"]["Tattoo Attack"]["rule_out"]["rgb"].append({"text": "ink", "only": ["Ink"]}),
+     "node 'Tattoo Attack' rule_out.rgb: only"),
+    (lambda d: d["templates"]["step"].append("{modality} shows {obs}."), "templates.step"),
+    (lambda d: d["templates"].__setitem__("conclude", ["{node} it is."]), "templates.conclude"),
+    (lambda d: d["nodes"]["Makeup Attack"].__setitem__("support",
+                                                        {"rgb": [{"text": "x y", "only": ["Tattoo Attack"]}]}),
+     "node 'Makeup Attack': no support observation applies"),
+])
+def test_a_malformed_tree_names_the_node(taxonomy, edit, message):
+    with pytest.raises(PafasError, match=message.replace("(", r"\(")):
+        ReasoningTree.from_mapping(_broken(edit), taxonomy, "tree.yaml")
