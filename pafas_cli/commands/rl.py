@@ -1,0 +1,56 @@
+"""`pafas rl`: GRPO on the RL set with registry rewards (TRL GRPOTrainer), from `sft:latest` by default.
+
+One process:  pafas rl --recipe quickstart/grpo.yaml
+N processes:  pafas rl --num-processes N   (torchrun; or `accelerate launch --config_file
+              recipes/accelerate/zero2.yaml -m pafas_cli rl --recipe paper/grpo.yaml` on GPUs)
+Writes rl/vNNN: model/, metrics.jsonl (per-reward means, frac_reward_zero_std, lengths),
+completions.jsonl (sampled completions per logging step), rewards.png, manifest.json.
+"""
+
+from __future__ import annotations
+
+from pafas_cli.config import Recipe
+from pafas_cli.console import console
+from pafas_cli.errors import PafasError
+from pafas_cli.train import launch
+from pafas_cli.workspace import Workspace
+
+# Fewer prompts per optimiser step than this made GRPO collapse on the tiny model (feasibility.md §3).
+MIN_PROMPTS_PER_STEP = 8
+
+
+def run(recipe: Recipe, ws: Workspace, resume: str = "auto", num_processes: int = 1) -> None:
+    cfg = recipe.rl
+    processes = num_processes if launch.needs_relaunch(num_processes) else launch.world_size()
+    try:
+        cfg.check_batch(processes)
+    except ValueError as exc:
+        raise PafasError(f"rl.{exc}") from None
+    if cfg.prompts_per_step(processes) < MIN_PROMPTS_PER_STEP:
+        console.print(f"[yellow]warning:[/] {cfg.prompts_per_step(processes)} prompts per optimiser step; GRPO "
+                      f"tends to collapse below {MIN_PROMPTS_PER_STEP} (raise rl.batch_size or rl.grad_accum)")
+    if processes > 1 and launch.world_size() == 1:
+        launch.relaunch("rl", recipe, ws.root, resume, num_processes)
+        return
+    from pafas_cli.paths.store import load_rl
+    from pafas_cli.train import grpo
+    from pafas_cli.train.rewards import resolve_reward
+    from pafas_cli.train.stage import StageSpec, train_stage
+
+    for name in cfg.rewards:
+        resolve_reward(name, cfg.classification_mode)
+    columns = ["prompt", "images", "id", "label"] + (["attack"] if cfg.classification_mode == "hierarchical" else [])
+    keys = grpo.summary_keys(cfg)
+    spec = StageSpec(
+        name="rl",
+        load_dataset=load_rl,
+        columns=columns,
+        turns="prompt",
+        build_trainer=grpo.build_trainer,
+        shown=grpo.shown_metrics(cfg),
+        summary_keys=keys,
+        plot_keys=keys,
+        plot_file="rewards.png",
+        completions=cfg.log_completions,
+    )
+    train_stage(spec, cfg, recipe, ws, resume)

@@ -1,0 +1,83 @@
+"""TRL GRPOTrainer on the RL set (conversational `prompt` + three `images`, labels for the rewards).
+
+Rewards come from the registry (`pafas_cli.train.rewards`) with the recipe's weights. The first
+reward also records each completion's `id` and `label` through TRL's `log_extra`, so the sampled
+completions in completions.jsonl show which sample and truth they were scored against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pafas_cli.train.args import build_config, common_kwargs, peft_config
+from pafas_cli.train.config import RLConfig
+from pafas_cli.train.rewards import RewardFn, resolve_reward
+from pafas_cli.train.session import RunDir
+
+RL_COLUMNS = ("prompt", "images", "id", "label")
+
+
+def reward_functions(cfg: RLConfig) -> tuple[list[RewardFn], list[float]]:
+    names = list(cfg.rewards)
+    funcs = [resolve_reward(name, cfg.classification_mode) for name in names]
+    funcs[0] = _with_row_info(funcs[0])
+    return funcs, [float(cfg.rewards[name]) for name in names]
+
+
+def _with_row_info(fn: RewardFn) -> RewardFn:
+    def reward(completions: Sequence[Any], **columns: Any) -> list[float | None]:
+        log_extra = columns.get("log_extra")
+        if log_extra is not None:
+            for name in ("id", "label"):
+                if columns.get(name) is not None:
+                    log_extra(name, list(columns[name]))
+        return fn(completions, **columns)
+
+    reward.__name__ = fn.__name__
+    return reward
+
+
+def shown_metrics(cfg: RLConfig) -> list[str]:
+    """Progress-bar fields: total reward, the classification reward if used, and zero-std groups."""
+    shown = ["reward"]
+    if "classification" in cfg.rewards:
+        shown.append("rewards/classification/mean")
+    return shown + ["frac_reward_zero_std"]
+
+
+def summary_keys(cfg: RLConfig) -> list[str]:
+    return (["reward"] + [f"rewards/{_logged_name(n)}/mean" for n in cfg.rewards]
+            + ["frac_reward_zero_std", "completions/mean_length", "loss"] + (["kl"] if cfg.beta > 0 else []))
+
+
+def _logged_name(name: str) -> str:
+    return name.partition(":")[2] or name
+
+
+def build_trainer(cfg: RLConfig, seed: int, model: Any, processor: Any, dataset: Any, run: RunDir) -> Any:
+    from trl import GRPOConfig, GRPOTrainer
+
+    funcs, weights = reward_functions(cfg)
+    kwargs = common_kwargs(cfg, seed, run.checkpoints)
+    kwargs.update(
+        num_generations=cfg.num_generations,
+        max_completion_length=cfg.max_completion_length,
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
+        beta=cfg.beta,
+        loss_type=cfg.loss_type,
+        scale_rewards=cfg.scale_rewards,
+        epsilon=cfg.epsilon,
+        reward_weights=weights,
+        log_completions=False,
+        use_vllm=cfg.use_vllm,
+    )
+    if cfg.use_vllm:
+        kwargs.update(vllm_mode=cfg.vllm_mode, vllm_gpu_memory_utilization=cfg.vllm_gpu_memory_utilization)
+        if cfg.vllm_mode == "server":
+            kwargs.update(vllm_server_base_url=cfg.vllm_server_base_url)
+    kwargs.update(cfg.trl_args)
+    args = build_config(GRPOConfig, kwargs, "rl")
+    return GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=dataset,
+                       processing_class=processor, peft_config=peft_config(cfg))

@@ -1,0 +1,47 @@
+"""Save the trained model into `<version>/model/`: an ordinary HF folder that `load_model` reads back.
+
+Full fine-tuning saves the weights. LoRA saves the adapter (`<version>/adapter/`) and, with
+`lora.merge`, merges it into a fresh copy of the base loaded from disk, which also works when the
+training weights were sharded by ZeRO-3; without merge, `model/` holds the adapter plus
+`base_model.json` naming the base. The processor is re-saved in the portable layout each time,
+because the trainer writes it under its runtime class name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pafas_cli.train.config import TrainConfig
+
+MODEL_DIR = "model"
+ADAPTER_DIR = "adapter"
+BASE_FILE = "base_model.json"
+# The trainer pickles its arguments next to the weights; a model folder should hold no pickles.
+TRAINING_ARGS = "training_args.bin"
+
+
+def save_trained(trainer: Any, cfg: TrainConfig, out: Path, is_main: bool, processor: Any,
+                 base: dict, load_base: Callable[[], Any]) -> Path:
+    """Call on every rank (saving gathers sharded weights); only rank 0 writes the extra files."""
+    from pafas_cli.model.processor import save_portable
+
+    model_dir = out / MODEL_DIR
+    target = (out / ADAPTER_DIR) if cfg.lora.enabled and cfg.lora.merge else model_dir
+    trainer.save_model(str(target))
+    if is_main:
+        if cfg.lora.enabled:
+            (target / BASE_FILE).write_text(json.dumps(base, indent=2) + "\n", encoding="utf-8")
+            save_portable(processor, target)
+        if cfg.lora.enabled and cfg.lora.merge:
+            from peft import PeftModel
+
+            merged = PeftModel.from_pretrained(load_base(), str(target)).merge_and_unload()
+            merged.save_pretrained(str(model_dir))
+        save_portable(processor, model_dir)
+        for folder in {target, model_dir}:
+            (folder / TRAINING_ARGS).unlink(missing_ok=True)
+    trainer.accelerator.wait_for_everyone()
+    return model_dir

@@ -1,0 +1,39 @@
+"""Recipe validation for the sft and rl sections: mistakes fail at load time and name the key."""
+
+import pytest
+
+from pafas_cli.config import load_recipe
+from pafas_cli.errors import PafasError
+from pafas_cli.train.config import RLConfig
+
+
+@pytest.mark.parametrize("override, message", [
+    ("rl.rewards={format: 1.0, accuracy: 1.0}", "rl.rewards: unknown reward 'accuracy'"),
+    ("rl.rewards={}", "rl.rewards: name at least one reward"),
+    ("rl.rewards={format: high}", "rl.rewards.format: the weight must be a number"),
+    ("rl.num_generations=1", "rl.num_generations: must be >= 2"),
+    ("sft.batch_size=0", "sft.batch_size: must be > 0"),
+    ("sft.lora.r=0", "sft.lora.r: must be >= 1"),
+    ("sft.trl_args={output_dir: /tmp/x}", "sft.trl_args: ['output_dir'] are set by pafas"),
+    ("rl.loss_type=ppo", "'rl.loss_type' must be one of"),
+    ("sft.max_steps=0", None),
+])
+def test_bad_values_name_the_key(override, message):
+    if message is None:
+        assert load_recipe(None, [override]).sft.max_steps == 0
+        return
+    with pytest.raises(PafasError, match=message.replace("[", r"\[").replace("]", r"\]").replace(".", r"\.")):
+        load_recipe(None, [override])
+
+
+def test_module_function_reward_passes_validation():
+    recipe = load_recipe(None, ["rl.rewards={format: 1, 'my_pkg.rewards:brevity': 0.5}"])
+    assert recipe.rl.rewards["my_pkg.rewards:brevity"] == 0.5
+
+
+def test_batch_must_hold_whole_groups_across_processes():
+    cfg = RLConfig(batch_size=6, num_generations=4)
+    with pytest.raises(ValueError, match="batch_size: 1 process"):
+        cfg.check_batch(1)
+    cfg.check_batch(2)  # 2 x 6 = 12 completions = 3 groups of 4
+    assert cfg.prompts_per_step(2) == 3

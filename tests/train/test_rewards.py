@@ -1,0 +1,85 @@
+"""Rewards: what each scores, and that a reward never scores a completion against another row's label."""
+
+import pytest
+
+from pafas_cli.errors import PafasError
+from pafas_cli.train.rewards import (REWARDS, RewardAlignmentError, classification_reward, consistency_reward,
+                                     format_reward, hierarchical_classification_reward, path_credit,
+                                     resolve_reward)
+
+LIVE = ["Real Face"]
+PRINT = ["Spoof Face", "External Spoofing Attacks", "Presentation Media Attacks", "Print Attacks",
+         "Flat Print Attack"]
+REPLAY = ["Spoof Face", "External Spoofing Attacks", "Presentation Media Attacks", "Replay Attacks",
+          "Mobile Screen Replay Attack"]
+
+
+def answer(nodes, think="The depth map is flat."):
+    listed = "[" + ", ".join(f"'{n}'" for n in nodes) + "]"
+    return [{"role": "assistant", "content": f"<think>{think}</think><answer>{listed}</answer>"}]
+
+
+def test_format_reward_accepts_taxonomy_paths_only():
+    completions = [answer(LIVE), answer(PRINT), "<think>x</think><answer>['Real Face'", answer(["Nonsense"]),
+                   answer(["Spoof Face", "Print Attacks"])]
+    assert format_reward(completions) == [1.0, 1.0, 0.0, 0.0, 0.0]
+
+
+def test_classification_is_binary_and_uses_each_rows_own_label():
+    completions = [answer(LIVE), answer(PRINT), answer(LIVE), answer(REPLAY), "garbage"]
+    labels = [1, 1, 0, 0, 0]
+    assert classification_reward(completions, label=labels) == [1.0, 0.0, 0.0, 1.0, 0.0]
+
+
+def test_hierarchical_gives_partial_credit_down_the_known_path():
+    completions = [answer(PRINT), answer(REPLAY), answer(LIVE), answer(PRINT[:2])]
+    attacks = [PRINT, PRINT, PRINT, PRINT[:4]]
+    labels = [0, 0, 0, 0]
+    scores = hierarchical_classification_reward(completions, label=labels, attack=attacks)
+    assert scores == [1.0, 3 / 5, 0.0, 2 / 4]
+    assert path_credit(PRINT, ["Spoof Face"]) == 1.0
+
+
+def test_consistency_compares_the_stated_verdict_with_the_answer():
+    agree = answer(PRINT, think="The IR image is dark. Verdict: Flat Print Attack.")
+    disagree = answer(LIVE, think="The IR image is dark. Verdict: Flat Print Attack.")
+    unstated = answer(LIVE, think="The skin looks natural.")
+    assert consistency_reward([agree, disagree, unstated]) == [1.0, 0.0, 0.0]
+
+
+def test_column_shorter_than_completions_is_refused():
+    """The VLM-R1 bug: columns repeated a different number of times than the completions."""
+    with pytest.raises(RewardAlignmentError, match="2 values for 4 completions"):
+        classification_reward([answer(LIVE)] * 4, label=[1, 0])
+
+
+def test_rows_of_one_sample_with_different_labels_are_refused():
+    completions = [answer(LIVE)] * 4
+    with pytest.raises(RewardAlignmentError, match="id 'a'"):
+        classification_reward(completions, label=[1, 0, 1, 0], id=["a", "a", "b", "b"])
+
+
+def test_label_contradicting_attack_path_is_refused():
+    with pytest.raises(RewardAlignmentError, match="contradicts"):
+        classification_reward([answer(LIVE)], label=[1], attack=[PRINT], id=["a"])
+
+
+def test_aligned_batch_from_grpo_repeats_scores_each_completion_against_its_row():
+    # Two prompts x G=2, as GRPOTrainer passes them: every column repeated per generation.
+    completions = [answer(LIVE), answer(PRINT), answer(PRINT), answer(LIVE)]
+    columns = dict(label=[1, 1, 0, 0], attack=[LIVE, LIVE, PRINT, PRINT], id=["a", "a", "b", "b"])
+    assert classification_reward(completions, **columns) == [1.0, 0.0, 1.0, 0.0]
+
+
+def test_registry_and_escape_hatch():
+    assert {"format", "classification", "classification_hierarchical", "consistency"} <= set(REWARDS)
+    assert resolve_reward("classification").__name__ == "classification"
+    hierarchical = resolve_reward("classification", "hierarchical")
+    assert hierarchical.__name__ == "classification"
+    assert hierarchical([answer(PRINT[:3])], label=[0], attack=[PRINT]) == [3 / 5]
+    custom = resolve_reward("pafas_cli.train.rewards:path_credit")
+    assert custom.__name__ == "path_credit"
+    with pytest.raises(PafasError, match="unknown reward 'accuracy'"):
+        resolve_reward("accuracy")
+    with pytest.raises(PafasError, match="cannot load"):
+        resolve_reward("no_such_module_xyz:fn")

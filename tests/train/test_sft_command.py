@@ -1,0 +1,100 @@
+"""`pafas sft` end to end on the tiny workspace: one process, two processes (gloo), and kill + resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pafas_cli.config import load_recipe
+
+TINY = ["sft.batch_size=4", "sft.warmup_steps=0", "sft.logging_steps=2"]
+
+
+def pafas(ws, *args: str, **popen) -> subprocess.Popen:
+    env = {**os.environ, "PAFAS_WORKSPACE": str(ws.root), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "pafas_cli", *args]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
+
+
+def sets(*items: str) -> list[str]:
+    return [arg for item in items for arg in ("--set", item)]
+
+
+def manifest(path: Path) -> dict:
+    return json.loads((path / "manifest.json").read_text())
+
+
+def steps_logged(path: Path) -> list[int]:
+    lines = (path / "metrics.jsonl").read_text().splitlines()
+    return [json.loads(line)["step"] for line in lines if "train_runtime" not in json.loads(line)]
+
+
+@pytest.mark.slow
+def test_sft_writes_a_complete_version(workspace):
+    from pafas_cli.commands import sft
+
+    sft.run(load_recipe(None, [*TINY, "sft.max_steps=4", "sft.save_steps=2"]), workspace)
+    version = workspace.root / "sft" / "v001"
+    meta = manifest(version)
+    assert meta["status"] == "complete" and meta["metrics"]["steps"] == 4
+    assert {"loss_start", "loss_end"} <= set(meta["metrics"])
+    assert [i["name"] for i in meta["inputs"]] == ["paths", "model"]
+    assert (version / "model" / "model.safetensors").is_file() and (version / "loss.png").is_file()
+    assert json.loads((version / "model" / "processor_config.json").read_text())["processor_class"] == \
+        "Qwen2_5_VLProcessor"
+    assert not (version / "checkpoints").exists(), "checkpoints are dropped once the model is saved"
+    from pafas_cli.model.loader import load_model
+
+    before = load_model("model:latest", workspace).model.state_dict()
+    after = load_model("sft:latest", workspace).model.state_dict()
+    assert before.keys() == after.keys()
+    assert any(not before[k].equal(after[k]) for k in before), "the saved model is the trained one"
+
+
+@pytest.mark.slow
+def test_two_processes_train_once_and_save_once(workspace):
+    proc = pafas(workspace, "sft", *sets(*TINY, "sft.batch_size=2", "sft.max_steps=4", "sft.save_steps=0"),
+                 "--num-processes", "2")
+    out, _ = proc.communicate(timeout=240)
+    assert proc.returncode == 0, out
+    versions = sorted(p.name for p in (workspace.root / "sft").iterdir() if not p.name.startswith("."))
+    assert versions == ["v001"], out
+    meta = manifest(workspace.root / "sft" / "v001")
+    assert meta["world_size"] == 2 and meta["ranks_finished"] == [0, 1]
+    assert meta["status"] == "complete" and meta["metrics"]["steps"] == 4
+    assert out.count("saved sft:v001") == 1
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_from_its_checkpoint_to_the_same_final_step(workspace):
+    args = sets(*TINY, "sft.max_steps=30", "sft.save_steps=6", "sft.logging_steps=1")
+    proc = pafas(workspace, "sft", *args, start_new_session=True)
+    partial = workspace.root / "sft" / "v001.partial"
+    deadline = time.time() + 180
+    while not (partial / "checkpoints" / "checkpoint-6" / "trainer_state.json").is_file():
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.time() < deadline, "no checkpoint within 180 s"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert partial.is_dir(), "the run finished before it could be killed; make it longer"
+
+    resumed = pafas(workspace, "sft", *args, "--resume", "auto")
+    out, _ = resumed.communicate(timeout=240)
+    assert resumed.returncode == 0, out
+    assert "resuming sft:v001" in out
+    version = workspace.root / "sft" / "v001"
+    meta = manifest(version)
+    start = int(Path(meta["resumed_from"]).name.split("-")[1])
+    assert start >= 6 and meta["metrics"]["steps"] == 30
+    steps = steps_logged(version)
+    assert steps == sorted(set(steps)) and steps[-1] == 30, "each step logged once, none after a restart at 0"
+    assert sorted(p.name for p in (workspace.root / "sft").iterdir() if not p.name.startswith(".")) == ["v001"]
+
