@@ -218,6 +218,20 @@ def explain(
             html=html, out=out)
 
 
+@app.command()
+def merge(
+    adapter: Annotated[str, typer.Argument(help="LoRA adapter: a folder or a version such as sft:latest.")],
+    out: Annotated[Path, typer.Argument(help="Folder to write the merged model into.")],
+) -> None:
+    """Merge a LoRA adapter into its base model and save an ordinary HF folder.
+
+    Example: pafas merge sft:latest merged-model/
+    """
+    from pafas_cli.commands import merge as cmd
+
+    cmd.run(_workspace(), adapter=adapter, out=out)
+
+
 @app.command("ls")
 def ls(stage: Annotated[Optional[str], typer.Argument(help="Only this stage.")] = None) -> None:
     """List workspace versions with status, inputs and headline metrics.

@@ -17,7 +17,7 @@ def pafas(*args, cwd=None):
 def test_help_lists_the_pipeline_commands():
     out = pafas("--help")
     assert out.returncode == 0
-    for command in ("build-paths", "sft", "rl", "eval", "explain", "init-model", "ls", "show", "env"):
+    for command in ("build-paths", "sft", "rl", "eval", "explain", "init-model", "merge", "ls", "show", "env"):
         assert command in out.stdout
 
 

@@ -1,0 +1,174 @@
+"""`pafas eval`: score models on a paths version's eval sets and report FAS metrics side by side.
+
+For each model: greedy reasoning + answer and the teacher-forced liveness score on the dev set
+(source domains) and the evaluated sets. The dev EER threshold is applied to the test sets (the
+honest number); each set's own EER threshold is reported too, labelled "oracle" (the MMDG-family
+convention). P2 adds the three missing-modality test sets. Writes `eval/vNNN/` with `metrics.json`,
+`predictions.jsonl` (one line per model x set x face, enough to recompute every number),
+`roc.png` and `confusion.png`.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from typing import Any
+
+from pafas_cli.config import Recipe
+from pafas_cli.console import console
+from pafas_cli.errors import PafasError
+from pafas_cli.infer.report import comparison_table, detail_table, dev_threshold, headline, set_metrics
+from pafas_cli.workspace import Workspace, write_json
+
+DEV = "dev"
+PROTOCOLS = ("P1", "P2", "P3")
+MISSING_SETS = ("test_missing_depth", "test_missing_ir", "test_missing_both")
+
+
+def eval_set_names(split: str, protocol: str | None) -> list[str]:
+    """The sets a run reports on (the dev set is always scored too, for the threshold)."""
+    if split not in (DEV, "test"):
+        raise PafasError(f"--split must be dev or test, got '{split}'")
+    if protocol is not None and protocol not in PROTOCOLS:
+        raise PafasError(f"--protocol must be one of {', '.join(PROTOCOLS)}, got '{protocol}'")
+    if protocol == "P2" and split == DEV:
+        raise PafasError("--protocol P2 evaluates the missing-modality test sets; use it with --split test")
+    return [split] + (list(MISSING_SETS) if protocol == "P2" else [])
+
+
+def model_name(resolved: Any, ref: str) -> str:
+    return f"{resolved.stage}:{resolved.version}" if getattr(resolved, "stage", None) else ref
+
+
+def load_for_inference(ref: str, ws: Workspace, recipe: Recipe) -> Any:
+    """The model on the recipe's device/dtype, in eval mode, with a LoRA adapter merged (faster generation)."""
+    from pafas_cli.model.loader import load_model
+
+    m = recipe.model
+    loaded = load_model(ref, ws, device=m.device, dtype=m.dtype, trust_remote_code=m.trust_remote_code)
+    if hasattr(loaded.model, "merge_and_unload"):
+        loaded.model = loaded.model.merge_and_unload().eval()
+    return loaded
+
+
+def score_set(loaded: Any, paths_dir: Any, set_name: str, taxonomy: Any, cfg: Any, name: str) -> list[dict]:
+    """Prediction records (without threshold) for one eval set."""
+    from pafas_cli.infer.predict import predict
+    from pafas_cli.paths.answer import stated_conclusion
+    from pafas_cli.paths.store import load_eval
+
+    ds = load_eval(paths_dir, set_name)
+    if cfg.max_samples is not None:
+        ds = ds.select(range(min(cfg.max_samples, len(ds))))
+    batches = ((b["prompt"], b["images"]) for b in ds.iter(batch_size=cfg.batch_size))
+    preds = predict(loaded.model, loaded.processor, batches, len(ds), taxonomy, cfg.max_new_tokens,
+                    description=f"{name} {set_name}")
+    meta = ds.remove_columns([c for c in ds.column_names if c in ("images", "prompt")])
+    records = []
+    for row, p in zip(meta, preds):
+        nodes = list(p.answer.nodes) if p.answer.well_formed else None
+        stated = stated_conclusion(p.reasoning, taxonomy)
+        records.append({
+            "model": name, "set": set_name, "id": row["id"], "domain": row["domain"], "attack": list(row["attack"]),
+            "modalities": list(row["modalities"]), "label": int(row["label"]), "score": p.score,
+            "reasoning": p.reasoning, "answer": nodes,
+            "answer_decision": p.answer.decision if p.answer.well_formed else None,
+            "well_formed": bool(p.answer.well_formed), "stated": list(stated) if stated else None, "text": p.text,
+        })
+    return records
+
+
+def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:latest",
+        protocol: str | None = None, split: str = "test") -> None:
+    from pafas_cli.paths.store import eval_sets
+
+    cfg = recipe.eval
+    protocol = protocol.upper() if protocol else None
+    if not models:
+        raise PafasError("eval needs at least one model: --model rl:latest (repeat --model to compare several)")
+    names = eval_set_names(split, protocol)
+    model_names = [model_name(ws.resolve(ref, allow_hub=True), ref) for ref in models]
+    twice = sorted({n for n in model_names if model_names.count(n) > 1})
+    if twice:
+        raise PafasError(f"model {twice[0]} given twice; pass each model once")
+    paths_ref = ws.resolve(paths, stage="paths")
+    available = set(eval_sets(paths_ref.path))
+    for needed in [DEV, *names]:
+        if needed not in available:
+            raise PafasError(f"{paths_ref.ref} ({paths_ref.path}) has no eval set '{needed}' "
+                             f"(it has: {', '.join(sorted(available)) or 'none'}); rebuild it with `pafas build-paths`")
+    taxonomy = _taxonomy(paths_ref)
+
+    records: list[dict] = []
+    metrics: dict[str, dict] = {}
+    inputs = [paths_ref.as_input("paths")]
+    for i, (ref, name) in enumerate(zip(models, model_names)):
+        loaded = load_for_inference(ref, ws, recipe)
+        inputs.append(loaded.resolved.as_input(f"model{i}"))
+        by_set = {s: score_set(loaded, paths_ref.path, s, taxonomy, cfg, name) for s in dict.fromkeys([DEV, *names])}
+        threshold = dev_threshold(by_set[DEV], DEV)
+        metrics[name] = {"dev_threshold": threshold,
+                         "sets": {s: set_metrics(by_set[s], threshold, cfg.fpr_targets, s) for s in names}}
+        for set_records in by_set.values():
+            for r in set_records:
+                r["threshold"] = threshold
+                r["decision"] = int(r["score"] >= threshold)
+            records += set_records
+        del loaded
+        _free_memory()
+
+    _show(metrics, names)
+    summary = {
+        "paths": paths_ref.as_input("paths"), "split": split, "protocol": protocol, "sets": names,
+        "threshold_rule": "EER threshold of the dev set (honest); 'oracle' = each set's own EER threshold",
+        "score": "P(live branch) among top-level answer branches, teacher-forced after the reasoning",
+        "models": metrics,
+    }
+    with ws.start("eval", recipe.to_dict(), inputs=inputs, seed=recipe.seed) as writer:
+        write_json(writer.path / "metrics.json", summary)
+        with (writer.path / "predictions.jsonl").open("w", encoding="utf-8") as fh:
+            for r in records:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        _plots(writer.path, records, metrics, names)
+        first = next(iter(metrics.values()))["sets"][names[0]]
+        writer.set_metrics({k: v for k, v in headline(first).items() if isinstance(v, (int, float))})
+    console.print(f"[green]wrote[/] {writer.path} ({len(records)} predictions)")
+
+
+def _taxonomy(paths_ref: Any) -> Any:
+    """The taxonomy the paths version was built with (its recipe's `paths.taxonomy`), else the shipped one."""
+    from pafas_cli.paths.taxonomy import load_taxonomy
+
+    manifest = json.loads((paths_ref.path / "manifest.json").read_text(encoding="utf-8")) \
+        if (paths_ref.path / "manifest.json").is_file() else {}
+    return load_taxonomy(((manifest.get("recipe") or {}).get("paths") or {}).get("taxonomy", "") or "")
+
+
+def _free_memory() -> None:
+    gc.collect()
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _show(metrics: dict, names: list[str]) -> None:
+    for set_name in names:
+        console.print(comparison_table(f"eval set '{set_name}'", {m: v["sets"][set_name] for m, v in metrics.items()}))
+    for model, m in metrics.items():
+        console.print(detail_table(f"{model} on '{names[0]}' at the dev threshold {m['dev_threshold']:.4g}",
+                                   m["sets"][names[0]]))
+
+
+def _plots(folder: Any, records: list[dict], metrics: dict, names: list[str]) -> None:
+    from pafas_cli.infer.plots import plot_confusion, plot_roc
+
+    curves = {}
+    for model in metrics:
+        for set_name in names:
+            rows = [r for r in records if r["model"] == model and r["set"] == set_name]
+            label = model if len(names) == 1 else f"{model} {set_name}"
+            curves[label] = ([r["label"] for r in rows], [r["score"] for r in rows])
+    plot_roc(curves, folder / "roc.png", f"ROC on {', '.join(names)} (live = positive)")
+    plot_confusion({m: v["sets"][names[0]]["honest"]["confusion"] for m, v in metrics.items()},
+                   folder / "confusion.png", f"'{names[0]}' at each model's dev threshold")

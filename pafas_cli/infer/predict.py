@@ -1,0 +1,71 @@
+"""From prompts + images to (completion, parsed answer, liveness score), batch by batch.
+
+Shared by `pafas eval` and `pafas explain` so both read a face the same way: greedy generation,
+the one answer parser, then the teacher-forced liveness score after the generated reasoning.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import nullcontext
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pafas_cli.console import make_progress
+from pafas_cli.infer.generate import chat_texts, generate_batch
+from pafas_cli.infer.score import liveness_scores
+
+
+@dataclass
+class Prediction:
+    """What the model said about one face."""
+
+    text: str
+    answer: Any  # pafas_cli.paths.answer.ParsedAnswer
+    reasoning: str
+    score: float
+
+
+def reasoning_of(text: str, parsed: Any) -> str:
+    """The reasoning to teacher-force: the parsed `<think>` text, else whatever came before `<answer>`."""
+    if parsed.think is not None:
+        return parsed.think
+    return re.sub(r"</?think>", "", text.split("<answer>")[0]).strip()
+
+
+def answer_prefix(reasoning: str, live: str) -> str:
+    """The canonical assistant text up to the first answer item, cut from the one answer formatter."""
+    from pafas_cli.paths.answer import format_answer
+
+    full = format_answer(reasoning, [live])
+    return full[: full.index(live, full.rindex("<answer>"))]
+
+
+def predict(model: Any, processor: Any, batches: Iterable[tuple[Sequence[list[dict]], Sequence[Sequence[Any]]]],
+            total: int, taxonomy: Any, max_new_tokens: int, description: str = "predict",
+            show_progress: bool = True) -> list[Prediction]:
+    """Generate, parse and score every face; `batches` yields (prompts, images) pairs, `total` faces in all."""
+    from pafas_cli.paths.answer import parse_answer
+
+    branches = [taxonomy.live] + [c for c in taxonomy.children(None) if c != taxonomy.live]
+    out: list[Prediction] = []
+    with make_progress() if show_progress else nullcontext() as progress:
+        task = progress.add_task(description, total=total) if progress else None
+        for prompts, images in batches:
+            prompts, images = list(prompts), [list(i) for i in images]
+            texts = generate_batch(model, processor, prompts, images, max_new_tokens)
+            parsed = [parse_answer(t, taxonomy) for t in texts]
+            reasonings = [reasoning_of(t, p) for t, p in zip(texts, parsed)]
+            scores = liveness_scores(model, processor, chat_texts(processor, prompts), images,
+                                     [answer_prefix(r, taxonomy.live) for r in reasonings], branches)
+            out += [Prediction(t, p, r, s) for t, p, r, s in zip(texts, parsed, reasonings, scores)]
+            if progress:
+                progress.advance(task, len(prompts))
+    return out
+
+
+def batched(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Consecutive slices of `size` items."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -1,0 +1,116 @@
+"""Metrics of one scored eval set from its prediction records, and the tables that show them.
+
+A prediction record is one line of `predictions.jsonl` (see docs/contracts.md, Infer); everything
+here is computed from those records alone, so the numbers can be recomputed from the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.table import Table
+
+from pafas_cli.console import fmt
+from pafas_cli.errors import PafasError
+from pafas_cli.infer.metrics import compute_metrics, eer, per_group
+
+# Headline rows of the side-by-side table: (label, set-metrics key path).
+HEADLINE = (
+    ("HTER @dev thr", ("honest", "hter")),
+    ("AUC", ("honest", "auc")),
+    ("EER", ("honest", "eer")),
+    ("APCER @dev thr", ("honest", "apcer")),
+    ("APCER worst type", ("honest", "apcer_max")),
+    ("BPCER @dev thr", ("honest", "bpcer")),
+    ("HTER @oracle thr", ("oracle", "hter")),
+    ("dev threshold", ("honest", "threshold")),
+    ("oracle threshold", ("oracle", "threshold")),
+    ("format rate", ("format_rate",)),
+    ("answer accuracy", ("answer_accuracy",)),
+    ("think/answer consistency", ("consistency",)),
+    ("faces", ("honest", "n")),
+)
+
+
+def attack_type(attack: Sequence[str]) -> str:
+    """The deepest known node of an attack path: the type that per-attack APCER groups by."""
+    return attack[-1]
+
+
+def dev_threshold(records: Sequence[dict], set_name: str) -> float:
+    """The EER threshold of the dev (source-domain) set: the honest operating point."""
+    try:
+        return eer([r["label"] for r in records], [r["score"] for r in records])[1]
+    except PafasError as exc:
+        raise PafasError(f"eval set '{set_name}' cannot give a threshold: {exc}") from None
+
+
+def set_metrics(records: Sequence[dict], threshold: float, fpr_targets: Sequence[float], set_name: str) -> dict:
+    """Honest (given threshold) and oracle (own EER threshold) metrics, per domain, and answer quality."""
+    labels = [r["label"] for r in records]
+    scores = [r["score"] for r in records]
+    attacks = [attack_type(r["attack"]) for r in records]
+    try:
+        honest = compute_metrics(labels, scores, attacks, threshold, fpr_targets)
+        oracle = compute_metrics(labels, scores, attacks, honest["eer_threshold"], fpr_targets)
+    except PafasError as exc:
+        raise PafasError(f"eval set '{set_name}': {exc}") from None
+    well_formed = [r for r in records if r["well_formed"]]
+    stated = [r for r in well_formed if r["stated"]]
+    return {
+        "n": len(records),
+        "honest": honest,
+        "oracle": {k: oracle[k] for k in ("threshold", "apcer", "bpcer", "hter", "acer", "accuracy", "confusion")},
+        "per_domain": per_group(labels, scores, [r["domain"] for r in records], threshold),
+        "format_rate": len(well_formed) / len(records),
+        "answer_accuracy": sum(r["answer"] is not None and r["answer_decision"] == r["label"] for r in records)
+        / len(records),
+        "consistency": sum(r["stated"][0] == r["answer"][0] for r in stated) / len(stated) if stated else None,
+        "consistency_n": len(stated),
+    }
+
+
+def lookup(metrics: Mapping, keys: Sequence[str]) -> object:
+    value: object = metrics
+    for key in keys:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def headline(metrics: Mapping) -> dict[str, object]:
+    """The few numbers for the manifest and `pafas ls`."""
+    return {label: lookup(metrics, keys) for label, keys in HEADLINE}
+
+
+def _tpr_cell(row: Mapping) -> str:
+    flag = "!" if row["too_few_negatives"] else ""
+    return f"{fmt(row['tpr'])}{flag}"
+
+
+def comparison_table(title: str, by_model: Mapping[str, Mapping]) -> Table:
+    """Metric rows x model columns for one eval set, TPR@FPR last (flagged `!` where negatives are too few)."""
+    table = Table(title=title, title_justify="left",
+                  caption="live = positive; '!' = fewer negatives than 1/FPR, so only FPR = 0 is reachable",
+                  caption_justify="left")
+    table.add_column("metric", style="cyan")
+    for model in by_model:
+        table.add_column(model, justify="right")
+    for label, keys in HEADLINE:
+        table.add_row(label, *(fmt(lookup(m, keys)) for m in by_model.values()))
+    tprs = [m["honest"]["tpr_at_fpr"] for m in by_model.values()]
+    for i, row in enumerate(tprs[0]):
+        label = f"TPR@FPR={row['fpr_target']:g} ({row['n_negatives']} neg.)"
+        table.add_row(label, *(_tpr_cell(t[i]) for t in tprs))
+    return table
+
+
+def detail_table(title: str, metrics: Mapping) -> Table:
+    """Per-domain rates and per-attack APCER of one model on one set."""
+    table = Table(title=title, title_justify="left")
+    for column in ("group", "n", "HTER", "APCER", "BPCER", "AUC"):
+        table.add_column(column, justify="left" if column == "group" else "right")
+    for domain, d in metrics["per_domain"].items():
+        table.add_row(f"domain {domain}", str(d["n"]), fmt(d["hter"]), fmt(d["apcer"]), fmt(d["bpcer"]), fmt(d["auc"]))
+    for kind, a in metrics["honest"]["apcer_per_attack"].items():
+        table.add_row(f"attack {kind}", str(a["n"]), "-", fmt(a["apcer"]), "-", "-")
+    return table

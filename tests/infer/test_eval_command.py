@@ -1,0 +1,70 @@
+"""`pafas eval` end to end on a real paths version and two tiny models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pafas_cli.commands.eval import eval_set_names, run
+from pafas_cli.errors import PafasError
+from pafas_cli.infer.metrics import eer, rates_at
+
+
+def test_set_names_and_option_errors():
+    assert eval_set_names("test", None) == ["test"]
+    assert eval_set_names("test", "P2") == ["test", "test_missing_depth", "test_missing_ir", "test_missing_both"]
+    assert eval_set_names("dev", "P1") == ["dev"]
+    with pytest.raises(PafasError, match="--split must be dev or test"):
+        eval_set_names("train", None)
+    with pytest.raises(PafasError, match="--protocol must be one of P1, P2, P3"):
+        eval_set_names("test", "P9")
+
+
+@pytest.mark.slow
+def test_eval_two_models_p2_writes_recomputable_results(mini_workspace, capsys):
+    ws, recipe = mini_workspace
+    run(recipe, ws, models=["model:v001", "model:v002"], protocol="P2")
+    out = capsys.readouterr().out
+    version = ws.latest("eval")
+    assert version is not None and version.status == "complete"
+    folder = version.path
+    for name in ("metrics.json", "predictions.jsonl", "roc.png", "confusion.png"):
+        assert (folder / name).stat().st_size > 0
+    assert (folder / "roc.png").read_bytes()[:4] == b"\x89PNG"
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert list(metrics["models"]) == ["model:v001", "model:v002"]
+    assert metrics["sets"] == ["test", "test_missing_depth", "test_missing_ir", "test_missing_both"]
+    rows = [json.loads(line) for line in (folder / "predictions.jsonl").read_text().splitlines()]
+    # 2 models x (dev 8 + 4 test sets x 8)
+    assert len(rows) == 2 * 40
+    assert {"id", "domain", "attack", "modalities", "label", "score", "decision", "threshold", "reasoning",
+            "answer"} <= set(rows[0])
+    for model, m in metrics["models"].items():
+        dev = [r for r in rows if r["model"] == model and r["set"] == "dev"]
+        assert m["dev_threshold"] == eer([r["label"] for r in dev], [r["score"] for r in dev])[1]
+        for set_name in metrics["sets"]:
+            sub = [r for r in rows if r["model"] == model and r["set"] == set_name]
+            assert {r["threshold"] for r in sub} == {m["dev_threshold"]}
+            again = rates_at([r["label"] for r in sub], [r["score"] for r in sub], m["dev_threshold"])
+            assert m["sets"][set_name]["honest"]["hter"] == pytest.approx(again["hter"])
+            assert all(r["decision"] == int(r["score"] >= r["threshold"]) for r in sub)
+        missing = [r for r in rows if r["model"] == model and r["set"] == "test_missing_both"]
+        assert all(r["modalities"] == ["rgb"] for r in missing)
+        assert set(m["sets"]["test"]["per_domain"]) == {"C"}
+        assert {"Flat Print Attack", "Mobile Screen Replay Attack"} == set(
+            m["sets"]["test"]["honest"]["apcer_per_attack"])
+    assert "model:v001" in out and "model:v002" in out and "HTER @oracle thr" in out
+    assert version.manifest["metrics"]["HTER @dev thr"] == metrics["models"]["model:v001"]["sets"]["test"][
+        "honest"]["hter"]
+
+
+@pytest.mark.slow
+def test_eval_errors_are_clear(mini_workspace):
+    ws, recipe = mini_workspace
+    with pytest.raises(PafasError, match="at least one model"):
+        run(recipe, ws, models=[])
+    with pytest.raises(PafasError, match="no complete 'rl' version"):
+        run(recipe, ws, models=["rl:latest"])
+    with pytest.raises(PafasError, match="given twice"):
+        run(recipe, ws, models=["model:v001", "model:v001"])

@@ -1,0 +1,127 @@
+"""Metrics against sklearn and hand-computed cases (live = positive, decision live iff score >= t)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from pafas_cli.errors import PafasError
+from pafas_cli.infer import metrics as m
+
+
+def _random_set(seed: int, n: int = 200, ties: bool = False):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    scores = np.clip(rng.normal(0.35 + 0.3 * labels, 0.2), 0, 1)
+    if ties:
+        scores = np.round(scores, 1)
+    return labels, scores
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("ties", [False, True])
+def test_auc_and_roc_match_sklearn(seed, ties):
+    labels, scores = _random_set(seed, ties=ties)
+    assert m.auc(labels, scores) == pytest.approx(skm.roc_auc_score(labels, scores), abs=1e-12)
+    fpr, tpr, thr = m.roc(labels, scores)
+    sk_fpr, sk_tpr, sk_thr = skm.roc_curve(labels, scores, drop_intermediate=False)
+    np.testing.assert_allclose(fpr, sk_fpr)
+    np.testing.assert_allclose(tpr, sk_tpr)
+    np.testing.assert_allclose(thr[1:], sk_thr[1:])
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("ties", [False, True])
+def test_eer_matches_sklearn_roc(seed, ties):
+    labels, scores = _random_set(seed, ties=ties)
+    sk_fpr, sk_tpr, sk_thr = skm.roc_curve(labels, scores, drop_intermediate=False)
+    fnr = 1 - sk_tpr[1:]
+    i = np.argmin(np.abs(fnr - sk_fpr[1:]))
+    rate, threshold = m.eer(labels, scores)
+    assert rate == pytest.approx((fnr[i] + sk_fpr[1:][i]) / 2)
+    assert threshold == sk_thr[1:][i]
+
+
+def test_rates_at_threshold_hand_computed():
+    labels = [1, 1, 1, 1, 0, 0, 0, 0, 0]
+    scores = [0.9, 0.8, 0.5, 0.2, 0.7, 0.5, 0.3, 0.1, 0.0]
+    r = m.rates_at(labels, scores, 0.5)
+    # spoofs accepted (>= 0.5): 0.7 and 0.5 -> 2/5; lives rejected (< 0.5): 0.2 -> 1/4
+    assert r["apcer"] == pytest.approx(2 / 5)
+    assert r["bpcer"] == pytest.approx(1 / 4)
+    assert r["hter"] == r["acer"] == pytest.approx((2 / 5 + 1 / 4) / 2)
+    assert r["confusion"] == {"tp": 3, "fn": 1, "fp": 2, "tn": 3}
+    assert r["accuracy"] == pytest.approx(6 / 9)
+
+
+def test_ties_at_threshold_are_accepted_as_live():
+    labels = [1, 0, 1, 0]
+    scores = [0.5, 0.5, 0.5, 0.5]
+    r = m.rates_at(labels, scores, 0.5)
+    assert (r["apcer"], r["bpcer"]) == (1.0, 0.0)
+    assert m.auc(labels, scores) == 0.5
+    assert m.eer(labels, scores) == (0.5, 0.5)
+
+
+def test_perfect_separation():
+    labels = [0, 0, 0, 1, 1]
+    scores = [0.1, 0.2, 0.3, 0.8, 0.9]
+    assert m.auc(labels, scores) == 1.0
+    rate, threshold = m.eer(labels, scores)
+    assert rate == 0.0 and threshold == 0.8
+    r = m.rates_at(labels, scores, threshold)
+    assert r["hter"] == 0.0
+
+
+def test_apcer_per_attack_hand_computed():
+    labels = [1, 0, 0, 0, 0]
+    scores = [0.9, 0.6, 0.2, 0.7, 0.1]
+    attacks = ["Real Face", "Flat Print Attack", "Flat Print Attack", "Makeup Attack", "Makeup Attack"]
+    per = m.apcer_per_attack(labels, scores, attacks, 0.5)
+    assert per == {"Flat Print Attack": {"apcer": 0.5, "n": 2}, "Makeup Attack": {"apcer": 0.5, "n": 2}}
+    out = m.compute_metrics(labels, scores, attacks, 0.65)
+    assert out["apcer_per_attack"]["Flat Print Attack"]["apcer"] == 0.0
+    assert out["apcer_per_attack"]["Makeup Attack"]["apcer"] == 0.5
+    assert out["apcer_max"] == 0.5 and out["apcer"] == 0.25
+
+
+def test_tpr_at_fpr_counts_negatives_and_warns():
+    labels = [0] * 50 + [1] * 50
+    scores = list(np.linspace(0, 0.6, 50)) + list(np.linspace(0.4, 1.0, 50))
+    rows = m.tpr_at_fpr(labels, scores, (1e-1, 1e-2))
+    assert [r["n_negatives"] for r in rows] == [50, 50]
+    assert rows[0]["fpr"] <= 0.1 and not rows[0]["too_few_negatives"]
+    # 1/0.01 = 100 > 50 negatives: only FPR = 0 is reachable, and it is flagged.
+    assert rows[1]["fpr"] == 0.0 and rows[1]["too_few_negatives"]
+    # TPR at FPR = 0: lives scoring above the highest spoof (0.6).
+    assert rows[1]["tpr"] == pytest.approx(np.mean(np.linspace(0.4, 1.0, 50) > 0.6))
+
+
+def test_tpr_at_fpr_matches_sklearn_conservative_point():
+    labels, scores = _random_set(3)
+    sk_fpr, sk_tpr, _ = skm.roc_curve(labels, scores, drop_intermediate=False)
+    for row in m.tpr_at_fpr(labels, scores, (0.05, 0.2)):
+        assert row["tpr"] == pytest.approx(sk_tpr[sk_fpr <= row["fpr_target"]].max())
+
+
+def test_single_class_raises_clear_error():
+    with pytest.raises(PafasError, match="both live and spoof.*3 live and 0 spoof"):
+        m.compute_metrics([1, 1, 1], [0.2, 0.5, 0.9], ["Real Face"] * 3, 0.5)
+    with pytest.raises(PafasError, match="both live and spoof"):
+        m.auc([0, 0], [0.1, 0.2])
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(ValueError, match="1 \\(live\\) or 0"):
+        m.rates_at([2, 0], [0.1, 0.2], 0.5)
+    with pytest.raises(ValueError, match="finite"):
+        m.rates_at([1, 0], [float("nan"), 0.2], 0.5)
+
+
+def test_per_group_handles_single_class_groups():
+    labels = [1, 0, 1, 1]
+    scores = [0.9, 0.1, 0.8, 0.3]
+    out = m.per_group(labels, scores, ["A", "A", "B", "B"], 0.5)
+    assert out["A"]["auc"] == 1.0 and out["A"]["hter"] == 0.0
+    assert out["B"]["auc"] is None and out["B"]["apcer"] is None and out["B"]["bpcer"] == 0.5
