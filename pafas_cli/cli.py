@@ -69,8 +69,11 @@ def _workspace():
     return Workspace(_state["workspace"])
 
 
-def _recipe(command: str, recipe: Path | None, sets: list[str] | None, **shortcuts: object):
-    """Load and echo the recipe; `shortcuts` map recipe keys to option values (None = not given)."""
+def _recipe(command: str, recipe: Path | None, sets: list[str] | None, echo: bool = True, **shortcuts: object):
+    """Load and echo the recipe; `shortcuts` map recipe keys to option values (None = not given).
+
+    `echo=False` keeps stdout machine-readable (explain --json).
+    """
     from pafas_cli.config import RECIPES_DIR, load_recipe
     from pafas_cli.console import console, recipe_panel
 
@@ -79,7 +82,8 @@ def _recipe(command: str, recipe: Path | None, sets: list[str] | None, **shortcu
     if recipe is None and (RECIPES_DIR / DEFAULT_RECIPE[command]).is_file():
         recipe = RECIPES_DIR / DEFAULT_RECIPE[command]
     loaded = load_recipe(recipe, overrides)
-    console.print(recipe_panel(loaded, SECTIONS[command], recipe))
+    if echo:
+        console.print(recipe_panel(loaded, SECTIONS[command], recipe))
     return loaded
 
 
@@ -211,7 +215,7 @@ def explain(
 
     Example: pafas explain face.png depth.png ir.png
     """
-    recipe_ = _recipe("explain", recipe, set_)
+    recipe_ = _recipe("explain", recipe, set_, echo=not json_out)
     from pafas_cli.commands import explain as cmd
 
     cmd.run(recipe_, _workspace(), inputs=inputs, model=model, json_out=json_out,

@@ -22,7 +22,8 @@ from pafas_cli.config import Recipe
 from pafas_cli.console import console, err_console, rows_table
 from pafas_cli.data.sample import MODALITIES
 from pafas_cli.errors import PafasError
-from pafas_cli.infer.explain_io import FaceFiles, blank_image, faces_from_args, image_side, load_image
+from pafas_cli.data.images import blank_image
+from pafas_cli.infer.explain_io import FaceFiles, faces_from_args, image_side, load_image
 from pafas_cli.workspace import Workspace
 
 MODEL_STAGES = ("rl", "sft")

@@ -33,8 +33,27 @@ def load_modality(path: str | Path, modality: str) -> Image.Image:
         with Image.open(path) as img:
             img.load()
             return _convert(img, modality)
+    except Image.DecompressionBombError as exc:
+        raise PafasError(f"{path}: image too large to decode safely ({exc})") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise PafasError(f"{path}: cannot read the {modality} image ({exc})") from None
+
+
+def fit_square(image: Image.Image, modality: str, side: int) -> Image.Image:
+    """The model-input form of one modality: RGB in colour, depth and IR grey, `side` x `side`, bilinear.
+
+    build-paths stores images this way and explain prepares files the same way, so a face explained
+    from disk looks to the model exactly like a face of the eval sets.
+    """
+    image = image.convert("RGB" if modality == "rgb" else "L")
+    if image.size != (side, side):
+        image = image.resize((side, side), Image.Resampling.BILINEAR)
+    return image
+
+
+def blank_image(side: int) -> Image.Image:
+    """The stand-in for a missing modality (the policy recorded in every paths manifest): black."""
+    return Image.new("RGB", (side, side))
 
 
 def _convert(img: Image.Image, modality: str) -> Image.Image:

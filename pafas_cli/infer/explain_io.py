@@ -111,29 +111,8 @@ def image_side(processor: Any, fallback: int) -> int:
     return fallback
 
 
-def blank_image(side: int) -> Any:
-    """The stand-in for a missing modality: black, as `paths/images.py` stores `images/blank.png`."""
-    from PIL import Image
-
-    return Image.new("RGB", (side, side))
-
-
 def load_image(path: Path, modality: str, side: int) -> Any:
-    """One modality image as the eval sets store it (RGB colour, depth and IR grey; `side` x `side`, bilinear),
-    returned in RGB; or a PafasError naming the file."""
-    from PIL import Image
+    """One modality image as the eval sets store it (see `fit_square`), returned in RGB; or a PafasError."""
+    from pafas_cli.data.images import fit_square, load_modality
 
-    from pafas_cli.data.images import load_modality
-
-    try:
-        image = load_modality(path, modality)
-    except PafasError:
-        raise
-    except Image.DecompressionBombError as exc:
-        raise PafasError(f"{path}: image too large to decode safely ({exc})") from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise PafasError(f"{path}: cannot read the {modality} image ({exc}); is it a complete image file?") from None
-    image = image.convert("RGB" if modality == "rgb" else "L")
-    if image.size != (side, side):
-        image = image.resize((side, side), Image.Resampling.BILINEAR)
-    return image.convert("RGB")
+    return fit_square(load_modality(path, modality), modality, side).convert("RGB")

@@ -15,6 +15,7 @@ from pathlib import Path
 from PIL import Image
 
 from pafas_cli.console import track
+from pafas_cli.data.images import blank_image, fit_square
 from pafas_cli.data.sample import MODALITIES, FaceSample
 from pafas_cli.errors import PafasError
 
@@ -29,7 +30,7 @@ class ImageStore:
     def __init__(self, root: Path, size: int, loader: Loader):
         self.root, self.size, self.loader = root, size, loader
         (root / "images").mkdir(parents=True, exist_ok=True)
-        Image.new("RGB", (size, size)).save(root / BLANK)
+        blank_image(size).save(root / BLANK)
         self._done: dict[tuple[str, str], str] = {}
 
     def add_all(self, samples: Sequence[FaceSample], description: str) -> dict[str, list[str]]:
@@ -50,9 +51,7 @@ class ImageStore:
             image = self.loader(source, modality)
         except (OSError, ValueError) as exc:
             raise PafasError(f"sample {sample.id}: cannot read the {modality} image {source}: {exc}") from None
-        image = image.convert("RGB" if modality == "rgb" else "L")
-        if image.size != (self.size, self.size):
-            image = image.resize((self.size, self.size), Image.Resampling.BILINEAR)
+        image = fit_square(image, modality, self.size)
         rel = f"images/{_safe(sample.id)}_{modality}.png"
         image.save(self.root / rel, compress_level=1)
         return rel
