@@ -22,8 +22,9 @@ def configure_network(allow: bool | None = None) -> None:
         os.environ["PAFAS_ALLOW_NETWORK"] = "1"
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    # The toolkit draws its own progress bars; datasets' per-operation bars would interleave with them.
+    # The toolkit draws its own progress bars; datasets' and the hub's bars would interleave with them.
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     if network_allowed():
         for var in OFFLINE_VARS:
             os.environ.pop(var, None)

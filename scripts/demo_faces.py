@@ -1,6 +1,6 @@
 """Copy three held-out faces (a live face, a print, a replay) from `synth:latest` for the explain step.
 
-Usage: python scripts/demo_faces.py OUT_DIR  (files are named <id>_rgb.png, <id>_depth.png, <id>_ir.png,
+Usage: python scripts/demo_faces.py OUT_DIR  (files are named face<k>_rgb.png, face<k>_depth.png, face<k>_ir.png,
 the layout `pafas explain DIR` pairs by stem).
 """
 
@@ -22,12 +22,12 @@ def main(out: Path) -> None:
     root = Workspace().resolve("synth:latest").path
     samples = read_source("synthetic", root, domain="W", splits=("test",))["test"]
     out.mkdir(parents=True, exist_ok=True)
-    for wanted in WANTED:
+    for number, wanted in enumerate(WANTED, 1):
         sample = next(s for s in samples if s.attack[-1] == wanted)
         for modality in ("rgb", "depth", "ir"):
             src = Path(sample.path_of(modality))
-            shutil.copyfile(src, out / f"{sample.id}_{modality}{src.suffix}")
-        print(f"{sample.id}: {wanted}")
+            shutil.copyfile(src, out / f"face{number}_{modality}{src.suffix}")
+        print(f"face{number}: {sample.id} ({wanted})")
 
 
 if __name__ == "__main__":
