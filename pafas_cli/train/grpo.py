@@ -55,9 +55,32 @@ def _logged_name(name: str) -> str:
     return name.partition(":")[2] or name
 
 
+def balance_labels(dataset: Any, seed: int) -> Any:
+    """The RL set with the rarer class oversampled (seeded) to the size of the commoner one.
+
+    FAS data is spoof-heavy: a policy that always answers "spoof" already earns most of the binary
+    classification reward, and GRPO finds that shortcut first. With balanced prompts the only way
+    to raise the reward is to read the images.
+    """
+    import random
+
+    by_label: dict[int, list[int]] = {}
+    for index, label in enumerate(dataset["label"]):
+        by_label.setdefault(int(label), []).append(index)
+    if len(by_label) < 2:
+        return dataset
+    rng = random.Random(seed)
+    size = max(len(indices) for indices in by_label.values())
+    chosen = [i for indices in by_label.values() for i in indices + rng.choices(indices, k=size - len(indices))]
+    rng.shuffle(chosen)
+    return dataset.select(chosen)
+
+
 def build_trainer(cfg: RLConfig, seed: int, model: Any, processor: Any, dataset: Any, run: RunDir) -> Any:
     from trl import GRPOConfig, GRPOTrainer
 
+    if cfg.balance_labels:
+        dataset = balance_labels(dataset, seed)
     funcs, weights = reward_functions(cfg)
     kwargs = common_kwargs(cfg, seed, run.checkpoints)
     kwargs.update(
