@@ -62,7 +62,7 @@ def score_set(loaded: Any, paths_dir: Any, set_name: str, taxonomy: Any, cfg: An
         ds = ds.select(range(min(cfg.max_samples, len(ds))))
     batches = ((b["prompt"], b["images"]) for b in ds.iter(batch_size=cfg.batch_size))
     preds = predict(loaded.model, loaded.processor, batches, len(ds), taxonomy, cfg.max_new_tokens,
-                    description=f"{name} {set_name}")
+                    description=f"{name} {set_name}", require_think=cfg.require_think)
     meta = ds.remove_columns([c for c in ds.column_names if c in ("images", "prompt")])
     records = []
     for row, p in zip(meta, preds):

@@ -95,7 +95,8 @@ def run(recipe: Recipe, ws: Workspace, inputs: list[str], model: str | None = No
     taxonomy = load_taxonomy(recipe.paths.taxonomy)
     batches = zip(batched(prompts, recipe.eval.batch_size), batched(tensors, recipe.eval.batch_size))
     preds = dict(zip(ok, predict(loaded.model, loaded.processor, batches, len(ok), taxonomy,
-                                 recipe.eval.max_new_tokens, description="explain", show_progress=not json_out)))
+                                 recipe.eval.max_new_tokens, description="explain", show_progress=not json_out,
+                                 require_think=recipe.eval.require_think)))
     records = [record(f, name, preds.get(i), errors[i]) for i, f in enumerate(request.faces)]
 
     if json_out:

@@ -13,6 +13,9 @@ class EvalConfig:
     max_new_tokens: int = 256
     # FPR operating points for TPR@FPR (live = positive class); each is reported with the number of negatives.
     fpr_targets: list[float] = field(default_factory=lambda: [1e-2, 1e-3, 1e-4])
+    # false for answer-only models (paths.augmentation raw): accept `<answer>[...]</answer>` without
+    # `<think>` as well formed, and teacher-force the score after `<answer>['` instead of after `</think>`.
+    require_think: bool = True
     # Evaluate only the first N faces of each set (quick checks); null = all.
     max_samples: int | None = None
 

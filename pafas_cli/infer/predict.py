@@ -27,15 +27,19 @@ class Prediction:
     score: float
 
 
-def reasoning_of(text: str, parsed: Any) -> str:
-    """The reasoning to teacher-force: the parsed `<think>` text, else whatever came before `<answer>`."""
+def reasoning_of(text: str, parsed: Any, require_think: bool = True) -> str | None:
+    """The reasoning to teacher-force: the parsed `<think>` text, else whatever came before `<answer>`;
+    None for an answer-only model (`require_think=False`) that wrote no `<think>`."""
     if parsed.think is not None:
         return parsed.think
+    if not require_think and "<think>" not in text:
+        return None
     return re.sub(r"</?think>", "", text.split("<answer>")[0]).strip()
 
 
-def answer_prefix(reasoning: str, live: str) -> str:
-    """The canonical assistant text up to the first answer item, cut from the one answer formatter."""
+def answer_prefix(reasoning: str | None, live: str) -> str:
+    """The canonical assistant text up to the first answer item, cut from the one answer formatter
+    (answer only when `reasoning` is None)."""
     from pafas_cli.paths.answer import format_answer
 
     full = format_answer(reasoning, [live])
@@ -44,7 +48,7 @@ def answer_prefix(reasoning: str, live: str) -> str:
 
 def predict(model: Any, processor: Any, batches: Iterable[tuple[Sequence[list[dict]], Sequence[Sequence[Any]]]],
             total: int, taxonomy: Any, max_new_tokens: int, description: str = "predict",
-            show_progress: bool = True) -> list[Prediction]:
+            show_progress: bool = True, require_think: bool = True) -> list[Prediction]:
     """Generate, parse and score every face; `batches` yields (prompts, images) pairs, `total` faces in all."""
     from pafas_cli.paths.answer import parse_answer
 
@@ -55,11 +59,11 @@ def predict(model: Any, processor: Any, batches: Iterable[tuple[Sequence[list[di
         for prompts, images in batches:
             prompts, images = list(prompts), [list(i) for i in images]
             texts = generate_batch(model, processor, prompts, images, max_new_tokens)
-            parsed = [parse_answer(t, taxonomy) for t in texts]
-            reasonings = [reasoning_of(t, p) for t, p in zip(texts, parsed)]
+            parsed = [parse_answer(t, taxonomy, require_think=require_think) for t in texts]
+            reasonings = [reasoning_of(t, p, require_think) for t, p in zip(texts, parsed)]
             scores = liveness_scores(model, processor, chat_texts(processor, prompts), images,
                                      [answer_prefix(r, taxonomy.live) for r in reasonings], branches)
-            out += [Prediction(t, p, r, s) for t, p, r, s in zip(texts, parsed, reasonings, scores)]
+            out += [Prediction(t, p, r or "", s) for t, p, r, s in zip(texts, parsed, reasonings, scores)]
             if progress:
                 progress.advance(task, len(prompts))
     return out

@@ -84,3 +84,18 @@ def test_random_model_output_is_malformed_but_scored(tiny_model):
                     default_taxonomy(), 8, show_progress=False)
     assert not preds[0].answer.well_formed and preds[0].answer.error
     assert 0.0 <= preds[0].score <= 1.0
+
+
+def test_answer_only_outputs_are_scored_after_the_answer_tag():
+    from pafas_cli.infer.predict import answer_prefix, reasoning_of
+    from pafas_cli.paths.answer import parse_answer
+    from pafas_cli.paths.taxonomy import default_taxonomy
+
+    taxonomy = default_taxonomy()
+    text = "<answer>['Real Face']</answer>"
+    strict, lenient = parse_answer(text, taxonomy), parse_answer(text, taxonomy, require_think=False)
+    assert not strict.well_formed and lenient.well_formed
+    assert reasoning_of(text, lenient, require_think=False) is None
+    assert answer_prefix(None, "Real Face") == "<answer>['"
+    assert answer_prefix("x", "Real Face") == "<think>x</think><answer>['"
+    assert reasoning_of(text, strict) == ""
