@@ -37,7 +37,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +64,12 @@ SET_LABELS = {"test": "all modalities", "test_missing_depth": "missing depth", "
 # SFT data variants: (paths.augmentation, paths.shuffle).
 VARIANTS = {"raw": ("raw", "none"), "single": ("single", "none"), "path": ("path", "none"),
             "pathshuf": ("path", "path"), "full": ("path", "answer")}
-# GRPO reward mixes. The raw model answers without <think> (as it was taught), which the toolkit's format and
-# classification rewards score 0 whatever the answer, leaving GRPO no signal; its own pair accepts a bare
-# <answer> and is otherwise the same binary reward.
+# GRPO reward mixes. The raw model answers without <think> (as it was taught): its rows train and evaluate
+# with `require_think: false`, so the same format and classification rewards accept a bare <answer>.
 REWARD_SETS = {
     "paper": {"format": 1.0, "classification": 1.0},
     "consistency": {"format": 1.0, "classification": 1.0, "consistency": 1.0},
-    "answer_only": {"reproduce:answer_format": 1.0, "reproduce:answer_classification": 1.0},
+    "answer_only": {"format": 1.0, "classification": 1.0},
 }
 
 
@@ -276,38 +274,6 @@ def cost(key: str, s: Settings) -> float:
     return COSTS["eval"] + COSTS["eval_face"] * eval_faces(rest, s)
 
 
-# -- the raw baseline's GRPO rewards (imported by the trainer as reproduce:<name>) ----------------------------
-@cache
-def _taxonomy():
-    from pafas_cli.paths.taxonomy import default_taxonomy
-
-    return default_taxonomy()
-
-
-def _parse_answer_only(completion: Any):
-    from pafas_cli.paths.answer import parse_answer
-    from pafas_cli.train.rewards import completion_text
-
-    return parse_answer(completion_text(completion), _taxonomy(), require_think=False)
-
-
-def answer_format(completions: Sequence[Any], **columns: Any) -> list[float | None]:
-    """1 when the completion is `<answer>[...]</answer>` (reasoning optional) with a taxonomy path, else 0."""
-    return [1.0 if _parse_answer_only(c).well_formed else 0.0 for c in completions]
-
-
-def answer_classification(completions: Sequence[Any], **columns: Any) -> list[float | None]:
-    """Binary live/spoof reward on the same parse: 1 when the answer's decision equals the row's label."""
-    from pafas_cli.train.rewards import aligned
-
-    (labels,) = aligned(completions, columns, ["label"])
-    out: list[float | None] = []
-    for completion, label in zip(completions, labels):
-        parsed = _parse_answer_only(completion)
-        out.append(1.0 if parsed.well_formed and parsed.decision == int(label) else 0.0)
-    return out
-
-
 # -- running ------------------------------------------------------------------------------------------------
 @contextmanager
 def quiet(enabled: bool) -> Iterator[None]:
@@ -390,9 +356,12 @@ class Combo:
             return self._latest("sft")
         if kind == "rl":
             model, paths = deps
-            rewards = json.dumps(REWARD_SETS[rest.split(":")[1]])
+            reward_set = rest.split(":")[1]
+            rewards = json.dumps(REWARD_SETS[reward_set])
             rl.run(self._recipe("grpo", [f"rl.model={model}", f"rl.paths={paths}", f"rl.max_steps={self.s.rl_steps}",
-                                         f"rl.rewards={rewards}"]), self.ws, resume="auto")
+                                         f"rl.rewards={rewards}",
+                                         f"rl.require_think={str(reward_set != 'answer_only').lower()}"]),
+                   self.ws, resume="auto")
             return self._latest("rl")
         model, paths = deps
         answer_only = rest.split(":")[1] == "raw"
@@ -817,8 +786,8 @@ def scale_notes(res: Results, s: Settings, seconds: float, parameters: int | Non
         f"GRPO steps" + ("; the 2-hour budget on 2 CPU cores set these lengths." if
                         (s.sft_steps, s.rl_steps) == (DEFAULTS["sft_steps"], DEFAULTS["rl_steps"]) else "."),
         "- The raw baseline is trained on the same ~800 labelled samples (the paper's used ~35k raw samples); its "
-        "GRPO uses the answer-only format/classification pair defined in bench/reproduce.py, and it is evaluated "
-        "with `eval.require_think: false` (a bare `<answer>` is well formed; the score is read after `<answer>['`).",
+        "GRPO (`rl.require_think: false`) and its evaluation (`eval.require_think: false`) accept a bare `<answer>`; "
+        "its score is read after `<answer>['`.",
     ]
     full = res.split_mean("p1", "full_rl", s.splits, "answer_accuracy") if "full_rl" in s.rows else {}
     fmt_rate = res.split_mean("p1", "full_rl", s.splits, "format_rate") if "full_rl" in s.rows else {}

@@ -20,7 +20,7 @@ RL_COLUMNS = ("prompt", "images", "id", "label")
 
 def reward_functions(cfg: RLConfig) -> tuple[list[RewardFn], list[float]]:
     names = list(cfg.rewards)
-    funcs = [resolve_reward(name, cfg.classification_mode) for name in names]
+    funcs = [resolve_reward(name, cfg.classification_mode, cfg.require_think) for name in names]
     funcs[0] = _with_row_info(funcs[0])
     return funcs, [float(cfg.rewards[name]) for name in names]
 

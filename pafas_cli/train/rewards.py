@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from pafas_cli.errors import PafasError
@@ -78,23 +78,23 @@ def _taxonomy():
     return default_taxonomy()
 
 
-def _parse(completion: Any):
+def _parse(completion: Any, require_think: bool = True):
     from pafas_cli.paths.answer import parse_answer
 
-    return parse_answer(completion_text(completion), _taxonomy())
+    return parse_answer(completion_text(completion), _taxonomy(), require_think=require_think)
 
 
-def format_reward(completions: Sequence[Any], **columns: Any) -> list[float | None]:
+def format_reward(completions: Sequence[Any], require_think: bool = True, **columns: Any) -> list[float | None]:
     """1 when `<think>…</think><answer>[…]</answer>` parses and every node is in the taxonomy, else 0."""
-    return [1.0 if _parse(c).well_formed else 0.0 for c in completions]
+    return [1.0 if _parse(c, require_think).well_formed else 0.0 for c in completions]
 
 
-def classification_reward(completions: Sequence[Any], **columns: Any) -> list[float | None]:
+def classification_reward(completions: Sequence[Any], require_think: bool = True, **columns: Any) -> list[float | None]:
     """Binary live/spoof (the paper's reward): 1 when the answer's decision equals the row's label."""
     (labels,) = aligned(completions, columns, ["label"])
     out: list[float | None] = []
     for completion, label in zip(completions, labels):
-        parsed = _parse(completion)
+        parsed = _parse(completion, require_think)
         out.append(1.0 if parsed.well_formed and parsed.decision == int(label) else 0.0)
     return out
 
@@ -111,23 +111,23 @@ def path_credit(predicted: Sequence[str], truth: Sequence[str]) -> float:
     return matched / len(truth)
 
 
-def hierarchical_classification_reward(completions: Sequence[Any], **columns: Any) -> list[float | None]:
+def hierarchical_classification_reward(completions: Sequence[Any], require_think: bool = True, **columns: Any) -> list[float | None]:
     """Partial credit: the fraction of the row's attack path (as deep as annotated) the answer gets right."""
     labels, attacks = aligned(completions, columns, ["label", "attack"])
     out: list[float | None] = []
     for completion, attack in zip(completions, attacks):
-        parsed = _parse(completion)
+        parsed = _parse(completion, require_think)
         out.append(path_credit(parsed.nodes, attack) if parsed.well_formed else 0.0)
     return out
 
 
-def consistency_reward(completions: Sequence[Any], **columns: Any) -> list[float | None]:
+def consistency_reward(completions: Sequence[Any], require_think: bool = True, **columns: Any) -> list[float | None]:
     """1 when the verdict stated in `<think>` agrees with `<answer>` (one path is a prefix of the other)."""
     from pafas_cli.paths.answer import stated_conclusion
 
     out: list[float | None] = []
     for completion in completions:
-        parsed = _parse(completion)
+        parsed = _parse(completion, require_think)
         stated = stated_conclusion(parsed.think, _taxonomy()) if parsed.well_formed else None
         if not stated or not parsed.nodes:
             out.append(0.0)
@@ -145,12 +145,16 @@ REWARDS: dict[str, RewardFn] = {
 }
 
 
-def resolve_reward(name: str, classification_mode: str = "binary") -> RewardFn:
-    """A registered reward, or `package.module:function` imported from the Python path."""
+def resolve_reward(name: str, classification_mode: str = "binary", require_think: bool = True) -> RewardFn:
+    """A registered reward, or `package.module:function` imported from the Python path.
+
+    `require_think=False` makes the registered rewards accept an answer-only `<answer>[...]</answer>`
+    (the raw-label baseline, which is trained without reasoning).
+    """
     if name == "classification" and classification_mode == "hierarchical":
-        return _renamed(hierarchical_classification_reward, "classification")
+        return _renamed(partial(hierarchical_classification_reward, require_think=require_think), "classification")
     if name in REWARDS:
-        return _renamed(REWARDS[name], name)
+        return _renamed(partial(REWARDS[name], require_think=require_think), name)
     module_name, sep, attr = name.partition(":")
     if not sep or not module_name or not attr:
         raise PafasError(f"rl.rewards: unknown reward '{name}' (known: {', '.join(sorted(REWARDS))}; "

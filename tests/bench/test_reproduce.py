@@ -57,13 +57,6 @@ def test_estimate_grows_with_training_length(rp, settings):
     assert rp.eval_faces(rp.FULL_MODEL, settings) == settings.n_dev + 4 * settings.n_test
 
 
-def test_answer_only_rewards_accept_a_bare_answer(rp):
-    completions = ["<answer>['Real Face']</answer>", "<think>flat</think><answer>['Spoof Face']</answer>",
-                   "<answer>['Nonsense']</answer>", "Real Face"]
-    assert rp.answer_format(completions) == [1.0, 1.0, 0.0, 0.0]
-    assert rp.answer_classification(completions, label=[1, 1, 1, 0]) == [1.0, 0.0, 0.0, 0.0]
-
-
 def test_paired_comparison_resolves_only_beyond_two_standard_errors(rp):
     clear = rp.compare({0: 10.0, 1: 12.0, 2: 11.0}, {0: 20.0, 1: 21.0, 2: 22.0})
     assert clear.diff == pytest.approx(10.0) and clear.sign == 1 and clear.n == 3

@@ -83,3 +83,16 @@ def test_registry_and_escape_hatch():
         resolve_reward("accuracy")
     with pytest.raises(PafasError, match="cannot load"):
         resolve_reward("no_such_module_xyz:fn")
+
+
+def test_answer_only_rewards_when_reasoning_is_not_required():
+    from pafas_cli.train.rewards import resolve_reward
+
+    completions = [[{"role": "assistant", "content": "<answer>['Real Face']</answer>"}]]
+    strict_format, lenient_format = resolve_reward("format"), resolve_reward("format", require_think=False)
+    assert strict_format(completions) == [0.0]
+    assert lenient_format(completions) == [1.0]
+    assert lenient_format([[{"role": "assistant", "content": "<answer>['Nonsense']</answer>"}]]) == [0.0]
+    classify = resolve_reward("classification", require_think=False)
+    assert classify(completions, label=[1], id=["a"], attack=[["Real Face"]]) == [1.0]
+    assert classify(completions, label=[0], id=["a"], attack=[["Spoof Face"]]) == [0.0]
