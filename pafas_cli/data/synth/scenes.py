@@ -111,6 +111,14 @@ def live_face(s: Setting, subject: Subject, detail: float = 1.0) -> tuple[Scene,
     return scene, fm
 
 
+def face_before_wall(s: Setting, subject: Subject) -> tuple[Scene, FaceMaps]:
+    """The wall with a real face in front of it: the base of every attack worn on a live face."""
+    scene = background(s)
+    live, fm = live_face(s, subject)
+    scene.paste(live, fm.head)
+    return scene, fm
+
+
 def photo(s: Setting, target: Subject, scale: float | None = None, cx: float | None = None,
           cy: float | None = None) -> tuple[np.ndarray, FaceMaps]:
     """A photograph of `target` (soft frontal light, its own background), as an RGB image in 0..1."""
@@ -216,9 +224,7 @@ def replay_attack(s: Setting, target: Subject, kind: str) -> Scene:
 
 def mask_attack(s: Setting, wearer: Subject, target: Subject, kind: str) -> Scene:
     rng = s.rng
-    scene = background(s)
-    live, wfm = live_face(s, wearer)
-    scene.paste(live, wfm.head)
+    scene, wfm = face_before_wall(s, wearer)
     if kind == "rigid":
         mfm = face_maps(target, s.x, s.y, s.cx, s.cy, s.scale * 1.04, s.yaw, detail=0.35)
         paint = np.asarray(target.skin, np.float32) * rng.uniform(0.85, 1.2)
@@ -282,9 +288,7 @@ def glasses_layer(s: Setting, fm: FaceMaps, subject: Subject, funny: bool) -> tu
 
 def partial_attack(s: Setting, wearer: Subject, target: Subject, kind: str) -> Scene:
     rng = s.rng
-    scene = background(s)
-    live, fm = live_face(s, wearer)
-    scene.paste(live, fm.head)
+    scene, fm = face_before_wall(s, wearer)
     if kind == "glasses":
         layer, alpha = glasses_layer(s, fm, wearer, funny=True)
         scene.paste(layer, alpha)
@@ -337,9 +341,7 @@ def cosmetic_attack(s: Setting, wearer: Subject, target: Subject, kind: str) -> 
 
 
 def live_scene(s: Setting, subject: Subject, medical_glasses: bool) -> Scene:
-    scene = background(s)
-    live, fm = live_face(s, subject)
-    scene.paste(live, fm.head)
+    scene, fm = face_before_wall(s, subject)
     if medical_glasses:
         layer, alpha = glasses_layer(s, fm, subject, funny=False)
         scene.paste(layer, alpha)
