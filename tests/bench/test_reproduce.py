@@ -1,23 +1,9 @@
 """The reproduction harness's planning, rewards, statistics and report (nothing here trains or generates)."""
 
-import importlib.util
 import json
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
-
-@pytest.fixture(scope="module")
-def rp():
-    spec = importlib.util.spec_from_file_location("reproduce", BENCH / "reproduce.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["reproduce"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture

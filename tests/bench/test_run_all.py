@@ -1,22 +1,5 @@
 """docs/bench.md keeps each source's section: a bench rerun must not erase the GPU or demo record."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
-import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
-
-@pytest.fixture(scope="module")
-def run_all():
-    spec = importlib.util.spec_from_file_location("run_all", BENCH / "run_all.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["run_all"] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_a_new_doc_has_every_section_with_its_placeholder(run_all, tmp_path):
     doc = tmp_path / "bench.md"
