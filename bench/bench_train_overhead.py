@@ -47,6 +47,7 @@ def bare_sft(ws, recipe, out: Path, timer) -> None:
 
     from pafas_cli.model.loader import load_model
     from pafas_cli.paths.store import load_sft
+    from pafas_cli.train.args import checkpointing_key
 
     cfg = recipe.sft
     loaded = load_model(cfg.model, ws)
@@ -54,8 +55,8 @@ def bare_sft(ws, recipe, out: Path, timer) -> None:
     args = SFTConfig(output_dir=str(out), max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
                      learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_scheduler,
                      warmup_steps=cfg.warmup_steps, logging_steps=cfg.logging_steps, save_strategy="no",
-                     report_to="none", use_cpu=True, bf16=False, activation_checkpointing=False, max_length=None,
-                     assistant_only_loss=True, seed=recipe.seed)
+                     report_to="none", use_cpu=True, bf16=False, max_length=None, completion_only_loss=True,
+                     seed=recipe.seed, **{checkpointing_key(): False})
     trainer = SFTTrainer(model=loaded.model, args=args, train_dataset=data, processing_class=loaded.processor,
                          callbacks=[timer])
     trainer.train()
@@ -66,6 +67,7 @@ def bare_rl(ws, recipe, out: Path, timer) -> None:
 
     from pafas_cli.model.loader import load_model
     from pafas_cli.paths.store import load_rl
+    from pafas_cli.train.args import checkpointing_key
     from pafas_cli.train.rewards import REWARDS
 
     cfg = recipe.rl
@@ -74,7 +76,7 @@ def bare_rl(ws, recipe, out: Path, timer) -> None:
     args = GRPOConfig(output_dir=str(out), max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
                       learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_scheduler,
                       warmup_steps=cfg.warmup_steps, logging_steps=cfg.logging_steps, save_strategy="no",
-                      report_to="none", use_cpu=True, bf16=False, activation_checkpointing=False,
+                      report_to="none", use_cpu=True, bf16=False, **{checkpointing_key(): False},
                       num_generations=cfg.num_generations, max_completion_length=cfg.max_completion_length,
                       temperature=cfg.temperature, beta=cfg.beta, loss_type=cfg.loss_type,
                       reward_weights=[float(w) for w in cfg.rewards.values()], seed=recipe.seed)

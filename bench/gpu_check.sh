@@ -11,8 +11,10 @@
 # peft, accelerate): download the wheels where pip works, carry wheels/ with the repository, and this script
 # installs them (--no-index --no-deps) and the package itself (pip install --no-deps -e .):
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 -d wheels/ \
-#       trl==1.16.0 datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19 transformers==5.24.0
-# (transformers 5.24 because TRL's assistant-only loss on image datasets needs >= 5.18.)
+#       trl==1.16.0 datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19 typer==0.29.2
+# (+ pyarrow>=24 and huggingface_hub>=1.31 where the machine's are older: datasets 5.2 needs them).
+# The machine's own transformers is fine (5.17 and 5.24 are both tested: SFT masks the prompt through TRL's
+# prompt-completion loss, which needs no newer transformers).
 # Then put the report into docs/bench.md:  python bench/run_all.py --record-gpu <report>
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +25,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) DRY=1 ;;
     --report) REPORT="$2"; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (use --dry-run, --report FILE)" >&2; exit 2 ;;
   esac
   shift

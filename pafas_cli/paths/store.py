@@ -49,7 +49,7 @@ def _features(kind: str):
         "rl_out": {"prompt": List(turn), **sample, "images": images, "solution": Value("string")},
         "eval_out": {"prompt": List(turn), **sample, "images": images, "solution": Value("string"),
                      "split": Value("string")},
-        "sft_out": {"messages": List(turn), "images": images, "id": Value("string"), "sample_id": Value("string"),
+        "sft_out": {"prompt": List(turn), "completion": List(turn), "images": images, "id": Value("string"), "sample_id": Value("string"),
                     **{k: v for k, v in sample.items() if k != "id"}},
     }[kind]
     return Features(table)
@@ -139,16 +139,22 @@ def sft_rows(root: str | Path) -> Iterator[dict]:
 
 
 def load_sft(root: str | Path) -> "datasets.Dataset":
-    """SFT conversations: `messages` (user turn + assistant answer), `images`, `id`, `sample_id`, `label`,
-    `attack`, `domain`, `modalities`. `label`/`attack` are the sample's truth, even where the answer was shuffled."""
+    """SFT conversations in TRL's prompt-completion form: `prompt` ([user turn]), `completion` ([assistant
+    answer]), `images`, `id`, `sample_id`, `label`, `attack`, `domain`, `modalities`. `label`/`attack` are the
+    sample's truth, even where the answer was shuffled.
+
+    Prompt-completion rather than one `messages` list: TRL then masks the prompt itself (completion-only
+    loss), which works on every transformers version, whereas its assistant-only loss on image datasets
+    needs transformers >= 5.18 (the GPU image ships 5.17)."""
     root = Path(root)
     keys = ("id", "sample_id", "label", "attack", "domain", "modalities")
-    cols: dict[str, list] = {k: [] for k in ("messages", "images", *keys)}
+    cols: dict[str, list] = {k: [] for k in ("prompt", "completion", "images", *keys)}
     turns: dict[tuple[str, ...], dict] = {}
     for row in sft_rows(root):
         mods = tuple(row["modalities"])
         user = turns.get(mods) or turns.setdefault(mods, {"role": "user", "content": build_user_turn(mods)})
-        cols["messages"].append([user, {"role": "assistant", "content": [{"type": "text", "text": row["answer"]}]}])
+        cols["prompt"].append([user])
+        cols["completion"].append([{"role": "assistant", "content": [{"type": "text", "text": row["answer"]}]}])
         cols["images"].append(row["images"])
         for k in keys:
             cols[k].append(row[k])

@@ -1,8 +1,8 @@
 """Recipe section -> keyword arguments for TRL's SFTConfig / GRPOConfig (the settings both share).
 
 CPU runs need three TRL defaults overridden (feasibility.md §2): bf16 (TRL turns it on), gradient
-checkpointing (on by default and slower; set under its new name, activation_checkpointing, to avoid
-a deprecation warning) and tqdm printing (we show our own bar).
+checkpointing (on by default and slower; set under its new name, activation_checkpointing, where the
+installed transformers has it, to avoid a deprecation warning) and tqdm printing (we show our own bar).
 """
 
 from __future__ import annotations
@@ -20,6 +20,16 @@ def precision_flags(precision: str) -> dict[str, bool]:
     if precision == "auto":
         precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
     return {"bf16": precision == "bf16", "fp16": precision == "fp16"}
+
+
+def checkpointing_key() -> str:
+    """`activation_checkpointing` (transformers >= 5.18) or its older name on e.g. the GPU image's 5.17."""
+    import inspect
+
+    from transformers import TrainingArguments
+
+    params = inspect.signature(TrainingArguments).parameters
+    return "activation_checkpointing" if "activation_checkpointing" in params else "gradient_checkpointing"
 
 
 def common_kwargs(cfg: TrainConfig, seed: int, output_dir: Path) -> dict[str, Any]:
@@ -42,7 +52,7 @@ def common_kwargs(cfg: TrainConfig, seed: int, output_dir: Path) -> dict[str, An
         save_strategy="steps" if cfg.save_steps > 0 else "no",
         save_steps=cfg.save_steps if cfg.save_steps > 0 else 500,
         save_total_limit=cfg.save_total_limit or None,
-        activation_checkpointing=cfg.gradient_checkpointing,
+        **{checkpointing_key(): cfg.gradient_checkpointing},
         report_to="none",
         disable_tqdm=True,
         use_cpu=not torch.cuda.is_available(),

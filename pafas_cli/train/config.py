@@ -106,7 +106,7 @@ RESERVED_TRL_ARGS = {"output_dir", "resume_from_checkpoint", "report_to", "disab
 
 @dataclass
 class SFTConfig(TrainConfig):
-    # Loss on the assistant turn only (TRL's training chat template); false also trains on the prompt.
+    # Loss on the assistant turn only (TRL's completion-only loss); false also trains on the prompt.
     assistant_only_loss: bool = True
 
 

@@ -1,8 +1,8 @@
 """TRL SFTTrainer on the path-augmented SFT set.
 
-Loss only on the assistant turn: with `assistant_only_loss`, TRL swaps in its training copy of the
-Qwen2.5-VL chat template (with generation markers). `max_length=None` because truncation can cut image
-tokens. The processor is always passed explicitly (without torchvision AutoProcessor can silently
+Loss only on the assistant turn: the rows are prompt-completion conversations and TRL's completion-only
+loss masks the prompt (portable across transformers versions, unlike its assistant-only loss on image
+data, which needs >= 5.18). `max_length=None` because truncation can cut image tokens. The processor is always passed explicitly (without torchvision AutoProcessor can silently
 return a bare tokenizer, which makes TRL treat the model as text-only).
 """
 
@@ -14,7 +14,7 @@ from pafas_cli.train.args import build_config, common_kwargs, peft_config
 from pafas_cli.train.config import SFTConfig
 from pafas_cli.train.session import RunDir
 
-SFT_COLUMNS = ("messages", "images")
+SFT_COLUMNS = ("prompt", "completion", "images")
 SHOWN = ("loss",)
 SUMMARY_KEYS = ("loss", "grad_norm")
 
@@ -24,7 +24,7 @@ def build_trainer(cfg: SFTConfig, seed: int, model: Any, processor: Any, dataset
     from trl import SFTTrainer
 
     kwargs = common_kwargs(cfg, seed, run.checkpoints)
-    kwargs.update(max_length=None, assistant_only_loss=cfg.assistant_only_loss)
+    kwargs.update(max_length=None, completion_only_loss=cfg.assistant_only_loss)
     args = build_config(TrlSFTConfig, kwargs, "sft")
     return SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=processor,
                       peft_config=peft_config(cfg))

@@ -101,9 +101,10 @@ def test_images_are_stored_once_and_more_paths_cost_little(tmp_path, sample_sets
 def test_loaders_give_trl_columns(versions, sample_sets):
     root = versions["plain"]
     sft = load_sft(root)
-    assert set(sft.column_names) == {"messages", "images", "id", "sample_id", "label", "attack", "domain", "modalities"}
+    assert set(sft.column_names) == {"prompt", "completion", "images", "id", "sample_id", "label", "attack", "domain",
+                                     "modalities"}
     row = sft[0]
-    user, assistant = row["messages"]
+    (user,), (assistant,) = row["prompt"], row["completion"]
     assert [p["type"] for p in user["content"]] == ["text", "image"] * 3 + ["text"]
     assert assistant["role"] == "assistant" and assistant["content"][0]["text"].startswith("<think>")
     assert len(row["images"]) == 3
@@ -127,7 +128,7 @@ def test_trl_renders_a_loaded_row(versions):
     from trl.data_utils import prepare_multimodal_messages
 
     row = load_sft(versions["plain"])[1]
-    messages = prepare_multimodal_messages(row["messages"], row["images"])
+    messages = prepare_multimodal_messages(row["prompt"] + row["completion"], row["images"])
     template = (Path(trl.__file__).parent / "chat_templates" / "qwen2_5_vl.jinja").read_text()
     text = jinja2.Environment().from_string(template).render(messages=messages, add_generation_prompt=False)
     assert text.count("<|vision_start|><|image_pad|><|vision_end|>") == 3
