@@ -73,7 +73,8 @@ def score_set(loaded: Any, paths_dir: Any, set_name: str, taxonomy: Any, cfg: An
             "modalities": list(row["modalities"]), "label": int(row["label"]), "score": p.score,
             "reasoning": p.reasoning, "answer": nodes,
             "answer_decision": p.answer.decision if p.answer.well_formed else None,
-            "well_formed": bool(p.answer.well_formed), "stated": list(stated) if stated else None, "text": p.text,
+            "well_formed": bool(p.answer.well_formed), "stated": list(stated) if stated else None,
+            "stated_decision": taxonomy.decision(stated) if stated else None, "text": p.text,
         })
     return records
 

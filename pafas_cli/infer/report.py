@@ -27,6 +27,8 @@ HEADLINE = (
     ("oracle threshold", ("oracle", "threshold")),
     ("format rate", ("format_rate",)),
     ("answer accuracy", ("answer_accuracy",)),
+    ("answer balanced acc.", ("answer_balanced_accuracy",)),
+    ("reasoning verdict bal. acc.", ("reasoning_balanced_accuracy",)),
     ("think/answer consistency", ("consistency",)),
     ("faces", ("honest", "n")),
 )
@@ -43,6 +45,20 @@ def dev_threshold(records: Sequence[dict], set_name: str) -> float:
         return eer([r["label"] for r in records], [r["score"] for r in records])[1]
     except PafasError as exc:
         raise PafasError(f"eval set '{set_name}' cannot give a threshold: {exc}") from None
+
+
+def balanced_accuracy(labels: Sequence[int], decisions: Sequence[int | None]) -> float:
+    """Mean over the two classes of the share decided correctly (None = no decision = wrong).
+
+    Plain accuracy rewards answering the majority class for every face (0.78 on the synthetic W test set);
+    this reads 0.5 for any single-class answer, so class collapse shows at a glance.
+    """
+    per_class = []
+    for cls in (0, 1):
+        decided = [d for lab, d in zip(labels, decisions) if lab == cls]
+        if decided:
+            per_class.append(sum(d == cls for d in decided) / len(decided))
+    return sum(per_class) / len(per_class)
 
 
 def set_metrics(records: Sequence[dict], threshold: float, fpr_targets: Sequence[float], set_name: str) -> dict:
@@ -65,6 +81,8 @@ def set_metrics(records: Sequence[dict], threshold: float, fpr_targets: Sequence
         "format_rate": len(well_formed) / len(records),
         "answer_accuracy": sum(r["answer"] is not None and r["answer_decision"] == r["label"] for r in records)
         / len(records),
+        "answer_balanced_accuracy": balanced_accuracy(labels, [r["answer_decision"] for r in records]),
+        "reasoning_balanced_accuracy": balanced_accuracy(labels, [r["stated_decision"] for r in records]),
         "consistency": sum(r["stated"][0] == r["answer"][0] for r in stated) / len(stated) if stated else None,
         "consistency_n": len(stated),
     }

@@ -15,7 +15,8 @@ PRINT = ["Spoof Face", "External Spoofing Attacks", "Presentation Media Attacks"
 def _rec(label, score, domain, attack, answer, stated=None, well_formed=True):
     return {"label": label, "score": score, "domain": domain, "attack": attack, "well_formed": well_formed,
             "answer": answer if well_formed else None, "stated": stated,
-            "answer_decision": (1 if answer[0] == "Real Face" else 0) if well_formed else None}
+            "answer_decision": (1 if answer[0] == "Real Face" else 0) if well_formed else None,
+            "stated_decision": (1 if stated[0] == "Real Face" else 0) if stated else None}
 
 
 RECORDS = [
@@ -48,6 +49,16 @@ def test_per_domain_and_answer_quality():
     assert m["answer_accuracy"] == pytest.approx(4 / 6)
     # stated conclusions on 3 well-formed rows, 2 agree with the answer
     assert m["consistency"] == pytest.approx(2 / 3) and m["consistency_n"] == 3
+    # per class: live 2/3 answered live, spoof 2/3 answered spoof; verdicts: live 1/3, spoof 1/3
+    assert m["answer_balanced_accuracy"] == pytest.approx(2 / 3)
+    assert m["reasoning_balanced_accuracy"] == pytest.approx(1 / 3)
+
+
+def test_a_single_class_answer_has_balanced_accuracy_one_half():
+    records = [_rec(label, 0.5, "A", ["Real Face"], ["Real Face"]) for label in (1, 0, 0, 0)]
+    m = set_metrics(records, 0.5, [1e-2], "test")
+    assert m["answer_accuracy"] == pytest.approx(1 / 4)
+    assert m["answer_balanced_accuracy"] == pytest.approx(1 / 2)
 
 
 def test_single_class_dev_set_names_the_set():
