@@ -8,8 +8,8 @@ Three traps of transformers 5.24 shape this module (feasibility.md §1.3-1.4):
   tokenizer. So `save_portable` always writes the standard class name (and a `video_processor`
   entry), whatever class saved the folder; trainers re-save under their runtime class name, so
   call it after every save.
-- TRL swaps in its `{% generation %}` template for assistant-only loss only when the chat template
-  is byte-identical to its own `qwen2_5_vl.jinja`, so that file is read from the installed TRL.
+- The chat template is read from the installed TRL's `qwen2_5_vl.jinja`: TRL recognises its own
+  template byte for byte (e.g. to swap in the `{% generation %}` copy for its assistant-only loss).
 
 Every image is resized to one square size (min = max pixels), so each image becomes the same
 number of tokens: (side / 28)^2.
