@@ -82,6 +82,7 @@ def score_set(loaded: Any, paths_dir: Any, set_name: str, taxonomy: Any, cfg: An
 def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:latest",
         protocol: str | None = None, split: str = "test") -> None:
     from pafas_cli.paths.store import eval_sets
+    from pafas_cli.paths.taxonomy import version_taxonomy
 
     cfg = recipe.eval
     protocol = protocol.upper() if protocol else None
@@ -98,7 +99,7 @@ def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:la
         if needed not in available:
             raise PafasError(f"{paths_ref.ref} ({paths_ref.path}) has no eval set '{needed}' "
                              f"(it has: {', '.join(sorted(available)) or 'none'}); rebuild it with `pafas build-paths`")
-    taxonomy = _taxonomy(paths_ref)
+    taxonomy = version_taxonomy(paths_ref.path)
 
     records: list[dict] = []
     metrics: dict[str, dict] = {}
@@ -134,15 +135,6 @@ def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:la
         first = next(iter(metrics.values()))["sets"][names[0]]
         writer.set_metrics({k: v for k, v in headline(first).items() if isinstance(v, (int, float))})
     console.print(f"[green]wrote[/] {writer.path} ({len(records)} predictions)")
-
-
-def _taxonomy(paths_ref: Any) -> Any:
-    """The taxonomy the paths version was built with (its recipe's `paths.taxonomy`), else the shipped one."""
-    from pafas_cli.paths.taxonomy import load_taxonomy
-
-    manifest = json.loads((paths_ref.path / "manifest.json").read_text(encoding="utf-8")) \
-        if (paths_ref.path / "manifest.json").is_file() else {}
-    return load_taxonomy(((manifest.get("recipe") or {}).get("paths") or {}).get("taxonomy", "") or "")
 
 
 def _free_memory() -> None:

@@ -9,6 +9,8 @@ completions.jsonl (sampled completions per logging step), rewards.png, manifest.
 
 from __future__ import annotations
 
+from functools import partial
+
 from pafas_cli.config import Recipe
 from pafas_cli.console import console
 from pafas_cli.errors import PafasError
@@ -33,12 +35,14 @@ def run(recipe: Recipe, ws: Workspace, resume: str = "auto", num_processes: int 
         launch.relaunch("rl", recipe, ws.root, resume, num_processes)
         return
     from pafas_cli.paths.store import load_rl
+    from pafas_cli.paths.taxonomy import version_taxonomy
     from pafas_cli.train import grpo
     from pafas_cli.train.rewards import resolve_reward
     from pafas_cli.train.stage import StageSpec, train_stage
 
     for name in cfg.rewards:
         resolve_reward(name, cfg.classification_mode)
+    taxonomy = version_taxonomy(ws.resolve(cfg.paths, stage="paths").path)
     columns = ["prompt", "images", "id", "label"] + (["attack"] if cfg.classification_mode == "hierarchical" else [])
     keys = grpo.summary_keys(cfg)
     spec = StageSpec(
@@ -46,7 +50,7 @@ def run(recipe: Recipe, ws: Workspace, resume: str = "auto", num_processes: int 
         load_dataset=load_rl,
         columns=columns,
         turns="prompt",
-        build_trainer=grpo.build_trainer,
+        build_trainer=partial(grpo.build_trainer, taxonomy=taxonomy),
         shown=grpo.shown_metrics(cfg),
         summary_keys=keys,
         plot_keys=keys,

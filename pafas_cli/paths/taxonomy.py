@@ -7,6 +7,7 @@ taxonomy can turn any name back into its path.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -161,3 +162,14 @@ def load_taxonomy(value: str = "") -> Taxonomy:
 def default_taxonomy() -> Taxonomy:
     """The shipped taxonomy (recipes/taxonomy.yaml)."""
     return load_taxonomy("")
+
+
+def version_taxonomy(paths_dir: Path) -> Taxonomy:
+    """The taxonomy a paths version was built with (its recipe's `paths.taxonomy`), else the shipped one.
+
+    Training rewards and evaluation must parse answers against the labels the data was built from,
+    not whatever the shipped file says today.
+    """
+    manifest_file = Path(paths_dir) / "manifest.json"
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8")) if manifest_file.is_file() else {}
+    return load_taxonomy(((manifest.get("recipe") or {}).get("paths") or {}).get("taxonomy", "") or "")

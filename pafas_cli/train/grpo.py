@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pafas_cli.paths.taxonomy import Taxonomy
 from pafas_cli.train.args import build_config, common_kwargs, peft_config
 from pafas_cli.train.config import RLConfig
 from pafas_cli.train.rewards import RewardFn, resolve_reward
@@ -18,9 +19,9 @@ from pafas_cli.train.session import RunDir
 RL_COLUMNS = ("prompt", "images", "id", "label")
 
 
-def reward_functions(cfg: RLConfig) -> tuple[list[RewardFn], list[float]]:
+def reward_functions(cfg: RLConfig, taxonomy: Taxonomy | None = None) -> tuple[list[RewardFn], list[float]]:
     names = list(cfg.rewards)
-    funcs = [resolve_reward(name, cfg.classification_mode, cfg.require_think) for name in names]
+    funcs = [resolve_reward(name, cfg.classification_mode, cfg.require_think, taxonomy) for name in names]
     funcs[0] = _with_row_info(funcs[0])
     return funcs, [float(cfg.rewards[name]) for name in names]
 
@@ -76,12 +77,14 @@ def balance_labels(dataset: Any, seed: int) -> Any:
     return dataset.select(chosen)
 
 
-def build_trainer(cfg: RLConfig, seed: int, model: Any, processor: Any, dataset: Any, run: RunDir) -> Any:
+def build_trainer(cfg: RLConfig, seed: int, model: Any, processor: Any, dataset: Any, run: RunDir,
+                  taxonomy: Taxonomy | None = None) -> Any:
+    """The GRPO trainer; `taxonomy` is the paths version's (answers are parsed against it), None = shipped."""
     from trl import GRPOConfig, GRPOTrainer
 
     if cfg.balance_labels:
         dataset = balance_labels(dataset, seed)
-    funcs, weights = reward_functions(cfg)
+    funcs, weights = reward_functions(cfg, taxonomy)
     kwargs = common_kwargs(cfg, seed, run.checkpoints)
     kwargs.update(
         num_generations=cfg.num_generations,

@@ -6,7 +6,8 @@ and every dataset column arrives as a list aligned with it (`label`, `attack`, `
 columns are a known way to train on the wrong labels silently, so every reward first checks that each
 column it reads has one entry per completion and that rows sharing an `id` share a label.
 
-Answers are parsed by `pafas_cli.paths.answer.parse_answer` against the taxonomy, so the format and
+Answers are parsed by `pafas_cli.paths.answer.parse_answer` against the taxonomy the paths version was
+built with (`taxonomy=`, bound by `resolve_reward`; the shipped one when None), so the format and
 classification rewards agree with `pafas eval` on what an answer is.
 """
 
@@ -14,10 +15,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 
 from pafas_cli.errors import PafasError
+from pafas_cli.paths.taxonomy import Taxonomy, default_taxonomy
 
 RewardFn = Callable[..., list[float | None]]
 
@@ -38,7 +40,8 @@ def completion_text(completion: Any) -> str:
     raise TypeError(f"unexpected completion type {type(completion).__name__}")
 
 
-def aligned(completions: Sequence[Any], columns: dict[str, Any], needed: Sequence[str]) -> list[Sequence[Any]]:
+def aligned(completions: Sequence[Any], columns: dict[str, Any], needed: Sequence[str],
+            taxonomy: Taxonomy | None = None) -> list[Sequence[Any]]:
     """The `needed` columns, after checking they have one entry per completion and agree per `id`."""
     n = len(completions)
     out = []
@@ -62,7 +65,7 @@ def aligned(completions: Sequence[Any], columns: dict[str, Any], needed: Sequenc
                                                "the columns are not aligned with the completions")
     if "label" in needed and "attack" in columns and columns["attack"] is not None:
         for i, (label, attack) in enumerate(zip(columns["label"], columns["attack"])):
-            if attack and int(label) != int(attack[0] == _taxonomy().live):
+            if attack and int(label) != int(attack[0] == (taxonomy or default_taxonomy()).live):
                 raise RewardAlignmentError(f"row {i}: label {label} contradicts attack path {list(attack)}")
     return out
 
@@ -71,30 +74,25 @@ def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-@lru_cache(maxsize=1)
-def _taxonomy():
-    from pafas_cli.paths.taxonomy import default_taxonomy
-
-    return default_taxonomy()
-
-
-def _parse(completion: Any, require_think: bool = True):
+def _parse(completion: Any, require_think: bool, taxonomy: Taxonomy | None):
     from pafas_cli.paths.answer import parse_answer
 
-    return parse_answer(completion_text(completion), _taxonomy(), require_think=require_think)
+    return parse_answer(completion_text(completion), taxonomy or default_taxonomy(), require_think=require_think)
 
 
-def format_reward(completions: Sequence[Any], require_think: bool = True, **columns: Any) -> list[float | None]:
+def format_reward(completions: Sequence[Any], require_think: bool = True, taxonomy: Taxonomy | None = None,
+                  **columns: Any) -> list[float | None]:
     """1 when `<think>…</think><answer>[…]</answer>` parses and every node is in the taxonomy, else 0."""
-    return [1.0 if _parse(c, require_think).well_formed else 0.0 for c in completions]
+    return [1.0 if _parse(c, require_think, taxonomy).well_formed else 0.0 for c in completions]
 
 
-def classification_reward(completions: Sequence[Any], require_think: bool = True, **columns: Any) -> list[float | None]:
+def classification_reward(completions: Sequence[Any], require_think: bool = True, taxonomy: Taxonomy | None = None,
+                          **columns: Any) -> list[float | None]:
     """Binary live/spoof (the paper's reward): 1 when the answer's decision equals the row's label."""
-    (labels,) = aligned(completions, columns, ["label"])
+    (labels,) = aligned(completions, columns, ["label"], taxonomy)
     out: list[float | None] = []
     for completion, label in zip(completions, labels):
-        parsed = _parse(completion, require_think)
+        parsed = _parse(completion, require_think, taxonomy)
         out.append(1.0 if parsed.well_formed and parsed.decision == int(label) else 0.0)
     return out
 
@@ -111,24 +109,26 @@ def path_credit(predicted: Sequence[str], truth: Sequence[str]) -> float:
     return matched / len(truth)
 
 
-def hierarchical_classification_reward(completions: Sequence[Any], require_think: bool = True, **columns: Any) -> list[float | None]:
+def hierarchical_classification_reward(completions: Sequence[Any], require_think: bool = True,
+                                       taxonomy: Taxonomy | None = None, **columns: Any) -> list[float | None]:
     """Partial credit: the fraction of the row's attack path (as deep as annotated) the answer gets right."""
-    labels, attacks = aligned(completions, columns, ["label", "attack"])
+    labels, attacks = aligned(completions, columns, ["label", "attack"], taxonomy)
     out: list[float | None] = []
     for completion, attack in zip(completions, attacks):
-        parsed = _parse(completion, require_think)
+        parsed = _parse(completion, require_think, taxonomy)
         out.append(path_credit(parsed.nodes, attack) if parsed.well_formed else 0.0)
     return out
 
 
-def consistency_reward(completions: Sequence[Any], require_think: bool = True, **columns: Any) -> list[float | None]:
+def consistency_reward(completions: Sequence[Any], require_think: bool = True, taxonomy: Taxonomy | None = None,
+                       **columns: Any) -> list[float | None]:
     """1 when the verdict stated in `<think>` agrees with `<answer>` (one path is a prefix of the other)."""
     from pafas_cli.paths.answer import stated_conclusion
 
     out: list[float | None] = []
     for completion in completions:
-        parsed = _parse(completion, require_think)
-        stated = stated_conclusion(parsed.think, _taxonomy()) if parsed.well_formed else None
+        parsed = _parse(completion, require_think, taxonomy)
+        stated = stated_conclusion(parsed.think, taxonomy or default_taxonomy()) if parsed.well_formed else None
         if not stated or not parsed.nodes:
             out.append(0.0)
             continue
@@ -145,16 +145,18 @@ REWARDS: dict[str, RewardFn] = {
 }
 
 
-def resolve_reward(name: str, classification_mode: str = "binary", require_think: bool = True) -> RewardFn:
+def resolve_reward(name: str, classification_mode: str = "binary", require_think: bool = True,
+                   taxonomy: Taxonomy | None = None) -> RewardFn:
     """A registered reward, or `package.module:function` imported from the Python path.
 
     `require_think=False` makes the registered rewards accept an answer-only `<answer>[...]</answer>`
     (the raw-label baseline, which is trained without reasoning).
     """
     if name == "classification" and classification_mode == "hierarchical":
-        return _renamed(partial(hierarchical_classification_reward, require_think=require_think), "classification")
+        return _renamed(partial(hierarchical_classification_reward, require_think=require_think, taxonomy=taxonomy),
+                        "classification")
     if name in REWARDS:
-        return _renamed(partial(REWARDS[name], require_think=require_think), name)
+        return _renamed(partial(REWARDS[name], require_think=require_think, taxonomy=taxonomy), name)
     module_name, sep, attr = name.partition(":")
     if not sep or not module_name or not attr:
         raise PafasError(f"rl.rewards: unknown reward '{name}' (known: {', '.join(sorted(REWARDS))}; "

@@ -54,3 +54,18 @@ def test_is_valid_path(taxonomy, nodes, valid):
 def test_schema_errors_name_the_problem(data, message):
     with pytest.raises(PafasError, match=message.replace("(", r"\(").replace("'", "'")):
         Taxonomy.from_mapping(data, "tax.yaml")
+
+
+def test_a_paths_version_names_its_own_taxonomy(tmp_path):
+    import json
+
+    from pafas_cli.paths.taxonomy import default_taxonomy, version_taxonomy
+
+    custom = tmp_path / "tax.yaml"
+    custom.write_text("live: Bona Fide\ntree:\n  Bona Fide: {}\n  Attack: {Print: {}}\n")
+    version = tmp_path / "v001"
+    version.mkdir()
+    (version / "manifest.json").write_text(json.dumps({"recipe": {"paths": {"taxonomy": str(custom)}}}))
+    assert version_taxonomy(version).live == "Bona Fide"
+    (version / "manifest.json").write_text(json.dumps({"recipe": {"paths": {"taxonomy": ""}}}))
+    assert version_taxonomy(version).live == default_taxonomy().live

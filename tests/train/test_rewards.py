@@ -96,3 +96,17 @@ def test_answer_only_rewards_when_reasoning_is_not_required():
     classify = resolve_reward("classification", require_think=False)
     assert classify(completions, label=[1], id=["a"], attack=[["Real Face"]]) == [1.0]
     assert classify(completions, label=[0], id=["a"], attack=[["Spoof Face"]]) == [0.0]
+
+
+def test_rewards_parse_against_the_given_taxonomy():
+    from pafas_cli.paths.taxonomy import Taxonomy
+
+    custom = Taxonomy.from_mapping({"live": "Bona Fide", "tree": {"Bona Fide": {}, "Attack": {"Print": {}}}})
+    completions = [answer(["Bona Fide"]), answer(["Attack", "Print"]), answer(LIVE)]
+    labels = [1, 0, 1]
+    assert classification_reward(completions, taxonomy=custom, label=labels) == [1.0, 1.0, 0.0]
+    assert classification_reward(completions, label=labels) == [0.0, 0.0, 1.0]
+    bound = resolve_reward("format", taxonomy=custom)
+    assert bound(completions) == [1.0, 1.0, 0.0]
+    with pytest.raises(RewardAlignmentError, match="contradicts"):
+        resolve_reward("classification", taxonomy=custom)(completions[:1], label=[0], attack=[["Bona Fide"]])
