@@ -386,7 +386,10 @@ def headline(m: dict) -> dict:
     """The numbers the tables report, as percentages (HTER at the dev and the oracle threshold, AUC, ...)."""
     return {"hter_dev": _pct(m["honest"]["hter"]), "hter_oracle": _pct(m["oracle"]["hter"]),
             "auc": _pct(m["honest"]["auc"]), "eer": _pct(m["honest"]["eer"]), "format_rate": _pct(m["format_rate"]),
-            "answer_accuracy": _pct(m["answer_accuracy"]), "consistency": _pct(m.get("consistency")), "n": m["n"]}
+            "answer_accuracy": _pct(m["answer_accuracy"]),
+            "answer_balanced_accuracy": _pct(m.get("answer_balanced_accuracy")),
+            "reasoning_balanced_accuracy": _pct(m.get("reasoning_balanced_accuracy")),
+            "consistency": _pct(m.get("consistency")), "n": m["n"]}
 
 
 class Harness:
@@ -704,8 +707,20 @@ def claims(res: Results, s: Settings) -> list[str]:
     return [c for c in out if c]
 
 
+def within(diff: float, se: float | None, bound: float) -> str:
+    """Is `diff` at most `bound`, judged with two standard errors: "yes", "no" or "unclear".
+
+    "yes" needs the whole interval diff ± 2 SE under the bound (noise alone never confirms a claim of
+    no or small difference); "no" needs the whole interval above it.
+    """
+    margin = 2 * (se or 0.0)
+    if diff + margin <= bound:
+        return "yes"
+    return "no" if diff - margin > bound else "unclear"
+
+
 def claim_shortcut(res: Results, s: Settings) -> str | None:
-    """Path shuffling barely changes the result: holds when |difference| <= 2 HTER points or within noise."""
+    """Path shuffling barely changes the result: holds when |difference| +- 2 SE stays within 2 HTER points."""
     if "path_rl" not in s.rows or "pathshuf_rl" not in s.rows:
         return None
     c = compare(res.split_mean("p1", "path_rl", s.splits, "hter_dev"),
@@ -713,14 +728,17 @@ def claim_shortcut(res: Results, s: Settings) -> str | None:
     title, paper = "Reasoning shortcut: replacing the reasoning barely changes the result", "Table 5: 24.45 vs 24.12"
     if c is None:
         return f"- **{title}** ({paper}): not measured yet."
+    small = within(abs(c.diff), c.se, 2.0)
     if c.n < 2:
         result = ONE_SEED
-    elif c.sign == 0 or abs(c.diff) <= 2.0:
+    elif small == "yes":
         result = "**holds**"
-    else:
+    elif small == "no":
         result = "**does not hold** (path shuffling changes HTER by more than 2 points, beyond seed noise)"
+    else:
+        result = "**not resolved at this scale** (seed noise is too large to tell a change of 2 points or less)"
     return f"- **{title}** ({paper}). Measured: {describe(c, 'path_rl', 'pathshuf_rl', 'HTER @dev thr')}. " \
-           f"Verdict (rule: |difference| <= 2 points or within noise): {result}."
+           f"Verdict (rule: |difference| ± 2 SE within 2 points): {result}."
 
 
 def claim_n(res: Results, s: Settings) -> str | None:
@@ -745,7 +763,7 @@ def claim_n(res: Results, s: Settings) -> str | None:
 
 
 def claim_p2(res: Results, s: Settings) -> str | None:
-    """Missing modalities cost little: each increase at most the paper's largest (+2.11) beyond noise."""
+    """Missing modalities cost little: each increase (± 2 SE) at most the paper's largest (+2.11)."""
     if "full_rl" not in s.rows:
         return None
     full = res.split_mean("p2", "full_rl", s.splits, "hter_dev", "test")
@@ -757,17 +775,19 @@ def claim_p2(res: Results, s: Settings) -> str | None:
         c = compare(full, res.split_mean("p2", "full_rl", s.splits, "hter_dev", name))
         if c is None:
             return f"- **{title}** ({paper}): not measured yet."
-        se = 0.0 if c.se is None else c.se
         parts.append(f"{SET_LABELS[name]} {c.diff:+.2f}" + (f" ± {c.se:.2f}" if c.se is not None else ""))
-        ok.append(c.diff - 2 * se <= worst_paper)
+        ok.append(within(c.diff, c.se, worst_paper))
     if len(full) < 2:
         result = ONE_SEED
-    elif all(ok):
+    elif all(o == "yes" for o in ok):
         result = "**holds**"
+    elif "no" in ok:
+        result = "**does not hold** for " + ", ".join(SET_LABELS[n] for n, o in zip(MISSING_SETS, ok) if o == "no")
     else:
-        result = "**does not hold** for " + ", ".join(SET_LABELS[n] for n, good in zip(MISSING_SETS, ok) if not good)
+        result = "**not resolved at this scale** (seed noise is too large to bound the increase by " \
+                 f"+{worst_paper:.2f})"
     return f"- **{title}** ({paper}). Measured HTER @dev thr change vs all modalities: {'; '.join(parts)}. " \
-           f"Verdict (rule: increase minus two SE at most +{worst_paper:.2f}): {result}."
+           f"Verdict (rule: increase ± 2 SE at most +{worst_paper:.2f}): {result}."
 
 
 def scale_notes(res: Results, s: Settings, seconds: float, parameters: int | None) -> list[str]:
@@ -792,8 +812,15 @@ def scale_notes(res: Results, s: Settings, seconds: float, parameters: int | Non
     full = res.split_mean("p1", "full_rl", s.splits, "answer_accuracy") if "full_rl" in s.rows else {}
     fmt_rate = res.split_mean("p1", "full_rl", s.splits, "format_rate") if "full_rl" in s.rows else {}
     if full and fmt_rate:
-        notes.append(f"- The PA-FAS model's generated answers: format rate {fmt_ms(list(fmt_rate.values()))}%, "
-                     f"answer accuracy {fmt_ms(list(full.values()))}% on the held-out domain (mean ± std over seeds).")
+        note = (f"- The PA-FAS model's generated answers: format rate {fmt_ms(list(fmt_rate.values()))}%, "
+                f"answer accuracy {fmt_ms(list(full.values()))}%")
+        for key, label in (("answer_balanced_accuracy", "answer balanced accuracy"),
+                           ("reasoning_balanced_accuracy", "balanced accuracy of the verdict its reasoning states")):
+            values = res.split_mean("p1", "full_rl", s.splits, key)
+            if values and all(v is not None for v in values.values()):
+                note += f", {label} {fmt_ms(list(values.values()))}%"
+        notes.append(note + " on the held-out domain (mean ± std over seeds; 50% balanced = one class for every "
+                     "face or chance).")
     if seconds:
         notes.append(f"- Compute spent by the finished stages: {seconds / 3600:.2f} h on this machine "
                      f"({os.cpu_count()} cores).")

@@ -73,6 +73,7 @@ def set_metrics(records: Sequence[dict], threshold: float, fpr_targets: Sequence
         raise PafasError(f"eval set '{set_name}': {exc}") from None
     well_formed = [r for r in records if r["well_formed"]]
     stated = [r for r in well_formed if r["stated"]]
+    verdicts = [r["stated_decision"] for r in records]
     return {
         "n": len(records),
         "honest": honest,
@@ -82,7 +83,9 @@ def set_metrics(records: Sequence[dict], threshold: float, fpr_targets: Sequence
         "answer_accuracy": sum(r["answer"] is not None and r["answer_decision"] == r["label"] for r in records)
         / len(records),
         "answer_balanced_accuracy": balanced_accuracy(labels, [r["answer_decision"] for r in records]),
-        "reasoning_balanced_accuracy": balanced_accuracy(labels, [r["stated_decision"] for r in records]),
+        # None when the reasoning never states a verdict (answer-only models, collapsed reasoning).
+        "reasoning_balanced_accuracy": balanced_accuracy(labels, verdicts) if any(v is not None for v in verdicts)
+        else None,
         "consistency": sum(r["stated"][0] == r["answer"][0] for r in stated) / len(stated) if stated else None,
         "consistency_n": len(stated),
     }

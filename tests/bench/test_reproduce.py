@@ -52,6 +52,14 @@ def test_paired_comparison_resolves_only_beyond_two_standard_errors(rp):
     assert "one seed" in rp.verdict(rp.compare({0: 1.0}, {0: 5.0}), -1)
 
 
+def test_a_claim_of_small_difference_needs_the_whole_interval_inside_the_bound(rp):
+    assert rp.within(1.0, 0.4, 2.0) == "yes"       # 1 + 0.8 <= 2
+    assert rp.within(1.0, 3.0, 2.0) == "unclear"   # noise alone never confirms "no change"
+    assert rp.within(19.5, 13.5, 2.0) == "unclear"
+    assert rp.within(9.0, 1.0, 2.0) == "no"        # 9 - 2 > 2
+    assert rp.within(1.5, None, 2.0) == "yes"
+
+
 def fake_cell(rp, settings, table, row, split, seed, hter, auc, sets=("test",)):
     metrics = {"hter_dev": hter, "hter_oracle": hter - 1, "auc": auc, "eer": hter, "format_rate": 90.0,
                "answer_accuracy": 80.0, "consistency": 95.0, "n": 150}

@@ -59,6 +59,7 @@ def test_a_single_class_answer_has_balanced_accuracy_one_half():
     m = set_metrics(records, 0.5, [1e-2], "test")
     assert m["answer_accuracy"] == pytest.approx(1 / 4)
     assert m["answer_balanced_accuracy"] == pytest.approx(1 / 2)
+    assert m["reasoning_balanced_accuracy"] is None  # no reasoning states a verdict
 
 
 def test_single_class_dev_set_names_the_set():
