@@ -49,7 +49,8 @@ def _features(kind: str):
         "rl_out": {"prompt": List(turn), **sample, "images": images, "solution": Value("string")},
         "eval_out": {"prompt": List(turn), **sample, "images": images, "solution": Value("string"),
                      "split": Value("string")},
-        "sft_out": {"prompt": List(turn), "completion": List(turn), "images": images, "id": Value("string"), "sample_id": Value("string"),
+        "sft_out": {"prompt": List(turn), "completion": List(turn), "images": images, "id": Value("string"),
+                    "sample_id": Value("string"),
                     **{k: v for k, v in sample.items() if k != "id"}},
     }[kind]
     return Features(table)

@@ -2,8 +2,9 @@
 
 Loss only on the assistant turn: the rows are prompt-completion conversations and TRL's completion-only
 loss masks the prompt (portable across transformers versions, unlike its assistant-only loss on image
-data, which needs >= 5.18). `max_length=None` because truncation can cut image tokens. The processor is always passed explicitly (without torchvision AutoProcessor can silently
-return a bare tokenizer, which makes TRL treat the model as text-only).
+data, which needs >= 5.18). `max_length=None` because truncation can cut image tokens. The processor
+is always passed explicitly (without torchvision AutoProcessor can silently return a bare tokenizer,
+which makes TRL treat the model as text-only).
 """
 
 from __future__ import annotations
