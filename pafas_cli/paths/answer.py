@@ -35,6 +35,12 @@ class ParsedAnswer:
     decision: int | None  # 1 live, 0 spoof, None when malformed
     deepest: str | None
     error: str | None
+    # The items of an answer list that parsed, even when they do not form a taxonomy path, and the
+    # live (1) / spoof (0) branch the list opens with (None unless its first item is a top-level class).
+    # The classification rewards read these: a long spoof path with one wrong inner node still says
+    # "spoof", and counting it as no answer would favour the one-item live answer over every spoof one.
+    listed: tuple[str, ...] = ()
+    branch: int | None = None
 
 
 def format_list(nodes: Sequence[str]) -> str:
@@ -63,12 +69,13 @@ def parse_answer(text: str, taxonomy: Taxonomy, require_think: bool = True) -> P
     nodes, error = _parse_list(body)
     if error:
         return _bad(think, error)
+    branch = taxonomy.decision(nodes) if nodes[0] in taxonomy.children(None) else None
     unknown = [n for n in nodes if n not in taxonomy]
     if unknown:
-        return _bad(think, f"'{unknown[0]}' is not a taxonomy node")
+        return _bad(think, f"'{unknown[0]}' is not a taxonomy node", nodes, branch)
     if not taxonomy.is_valid_path(nodes):
-        return _bad(think, f"{list(nodes)} is not a top-down taxonomy path")
-    return ParsedAnswer(True, think, nodes, taxonomy.decision(nodes), nodes[-1], None)
+        return _bad(think, f"{list(nodes)} is not a top-down taxonomy path", nodes, branch)
+    return ParsedAnswer(True, think, nodes, branch, nodes[-1], None, nodes, branch)
 
 
 def _parse_list(body: str) -> tuple[tuple[str, ...], str | None]:
@@ -86,8 +93,8 @@ def _parse_list(body: str) -> tuple[tuple[str, ...], str | None]:
     return tuple(v.strip() for v in value), None
 
 
-def _bad(think: str | None, error: str) -> ParsedAnswer:
-    return ParsedAnswer(False, think, (), None, None, error)
+def _bad(think: str | None, error: str, listed: tuple[str, ...] = (), branch: int | None = None) -> ParsedAnswer:
+    return ParsedAnswer(False, think, (), None, None, error, listed, branch)
 
 
 @lru_cache(maxsize=8)

@@ -8,17 +8,21 @@ only moved between rows, never invented, so the label distribution of the answer
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Sequence
+
+# Random partners tried per row when repairing a swap that stayed inside one sample.
+REPAIR_TRIES = 64
 
 
 def swap_sources(groups: Sequence[int], rate: float, rng: random.Random) -> list[int]:
     """For each row, the row whose value it takes (itself when not shuffled); `groups[i]` is row i's sample.
 
-    A `rate` fraction of the rows is chosen, laid out sample by sample in random order, and each takes the
-    value of the row `m` places further on (cyclically), m being the largest number of chosen rows of one
-    sample. That map is a bijection (the multiset of values is preserved exactly) and, whenever no sample
-    holds more than half of the chosen rows, it always pairs rows of different samples.
+    A `rate` fraction of the rows is chosen and their values are permuted at random among them, so the
+    map is a bijection (the multiset of values is preserved exactly). Each row draws on its own: the
+    rows of one sample take values from many different samples, so SFT cannot tie an image to any one
+    answer. A row left with a value of its own sample swaps with a random partner for which neither
+    does; that always succeeds when no sample holds more than half of the chosen rows, and no chosen
+    row keeps its own value.
     """
     n = len(groups)
     sources = list(range(n))
@@ -26,9 +30,27 @@ def swap_sources(groups: Sequence[int], rate: float, rng: random.Random) -> list
     if k < 2:
         return sources
     chosen = rng.sample(range(n), k)
-    rank = {g: i for i, g in enumerate(dict.fromkeys(groups[r] for r in chosen))}
-    chosen.sort(key=lambda r: rank[groups[r]])
-    shift = min(max(Counter(groups[r] for r in chosen).values()), k - 1)
-    for pos, row in enumerate(chosen):
-        sources[row] = chosen[(pos + shift) % k]
+    taken = chosen[:]
+    rng.shuffle(taken)
+    for i in range(k):
+        if groups[taken[i]] == groups[chosen[i]]:
+            _repair(i, chosen, taken, groups, rng)
+    for row, source in zip(chosen, taken):
+        sources[row] = source
     return sources
+
+
+def _repair(i: int, chosen: list[int], taken: list[int], groups: Sequence[int], rng: random.Random) -> None:
+    """Swap `taken[i]` with another position so both rows take a value of another sample (else, of
+    another row); random tries first, then a scan, so the result does not hinge on luck."""
+    def fits(a: int, b: int, same: Sequence[int]) -> bool:
+        return same[taken[b]] != same[chosen[a]] and same[taken[a]] != same[chosen[b]]
+
+    k = len(chosen)
+    rows = range(len(groups))
+    candidates = [rng.randrange(k) for _ in range(REPAIR_TRIES)]
+    for same in (groups, rows):
+        for j in (*candidates, *range(k)):
+            if fits(i, j, same):
+                taken[i], taken[j] = taken[j], taken[i]
+                return

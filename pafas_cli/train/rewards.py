@@ -88,13 +88,13 @@ def format_reward(completions: Sequence[Any], require_think: bool = True, taxono
 
 def classification_reward(completions: Sequence[Any], require_think: bool = True, taxonomy: Taxonomy | None = None,
                           **columns: Any) -> list[float | None]:
-    """Binary live/spoof (the paper's reward): 1 when the answer's decision equals the row's label."""
+    """Binary live/spoof (the paper's reward): 1 when the branch the answer list opens with equals the
+    row's label. A wrong inner node is left to the format reward: were it to void the classification as
+    well, every spoof answer would risk a zero that the one-item live answer never does, and GRPO would
+    learn to answer "live"."""
     (labels,) = aligned(completions, columns, ["label"], taxonomy)
-    out: list[float | None] = []
-    for completion, label in zip(completions, labels):
-        parsed = _parse(completion, require_think, taxonomy)
-        out.append(1.0 if parsed.well_formed and parsed.decision == int(label) else 0.0)
-    return out
+    return [1.0 if _parse(c, require_think, taxonomy).branch == int(label) else 0.0
+            for c, label in zip(completions, labels)]
 
 
 def path_credit(predicted: Sequence[str], truth: Sequence[str]) -> float:
@@ -111,13 +111,10 @@ def path_credit(predicted: Sequence[str], truth: Sequence[str]) -> float:
 
 def hierarchical_classification_reward(completions: Sequence[Any], require_think: bool = True,
                                        taxonomy: Taxonomy | None = None, **columns: Any) -> list[float | None]:
-    """Partial credit: the fraction of the row's attack path (as deep as annotated) the answer gets right."""
+    """Partial credit: the fraction of the row's attack path (as deep as annotated) the answer list gets
+    right from the top (a wrong inner node ends the credit there; structure is the format reward's job)."""
     labels, attacks = aligned(completions, columns, ["label", "attack"], taxonomy)
-    out: list[float | None] = []
-    for completion, attack in zip(completions, attacks):
-        parsed = _parse(completion, require_think, taxonomy)
-        out.append(path_credit(parsed.nodes, attack) if parsed.well_formed else 0.0)
-    return out
+    return [path_credit(_parse(c, require_think, taxonomy).listed, attack) for c, attack in zip(completions, attacks)]
 
 
 def consistency_reward(completions: Sequence[Any], require_think: bool = True, taxonomy: Taxonomy | None = None,

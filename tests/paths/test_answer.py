@@ -21,7 +21,8 @@ def test_format_then_parse_round_trips(think, nodes):
     assert parsed.think == think
     assert parsed.nodes == nodes
     assert parsed.deepest == nodes[-1]
-    assert parsed.decision == (1 if nodes[0] == "Real Face" else 0)
+    assert parsed.decision == parsed.branch == (1 if nodes[0] == "Real Face" else 0)
+    assert parsed.listed == nodes
 
 
 @settings(max_examples=200, deadline=None)
@@ -64,6 +65,16 @@ def test_malformed_answers_say_why():
     for text, error in cases.items():
         parsed = parse_answer(text, TAXONOMY)
         assert not parsed.well_formed and error in parsed.error, (text, parsed.error)
+
+
+def test_a_broken_path_keeps_its_items_and_branch_but_no_decision():
+    broken = parse_answer("<think>a</think><answer>['Spoof Face', 'Print Attacks']</answer>", TAXONOMY)
+    assert not broken.well_formed and broken.decision is None and broken.nodes == ()
+    assert broken.listed == ("Spoof Face", "Print Attacks") and broken.branch == 0
+    live = parse_answer("<think>a</think><answer>['Real Face', 'Nonsense']</answer>", TAXONOMY)
+    assert not live.well_formed and live.branch == 1
+    for text in ("<think>a</think><answer>['Print Attacks']</answer>", "<think>a</think><answer>['Real Face'"):
+        assert parse_answer(text, TAXONOMY).branch is None
 
 
 def test_raw_answers_parse_only_when_allowed():

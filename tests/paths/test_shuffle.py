@@ -30,3 +30,13 @@ def test_same_seed_same_swaps():
 @pytest.mark.parametrize("rate", [0.0, 0.001])
 def test_nothing_moves_at_rate_zero(rate):
     assert swap_sources([0, 1, 2], rate, random.Random(0)) == [0, 1, 2]
+
+
+def test_rows_of_one_sample_take_answers_from_many_samples():
+    """A per-sample block swap would tie every row of an image to one other sample's answer."""
+    groups = [i // 20 for i in range(40 * 20)]
+    sources = swap_sources(groups, 1.0, random.Random(0))
+    for sample in range(40):
+        donors = {groups[sources[i]] for i, g in enumerate(groups) if g == sample}
+        assert sample not in donors
+        assert len(donors) >= 10

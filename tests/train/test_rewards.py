@@ -31,12 +31,24 @@ def test_classification_is_binary_and_uses_each_rows_own_label():
     assert classification_reward(completions, label=labels) == [1.0, 0.0, 0.0, 1.0, 0.0]
 
 
+def test_classification_reads_the_branch_even_when_an_inner_node_is_wrong():
+    """Structure is the format reward's job: a spoof path with a wrong inner node still answers "spoof"."""
+    broken = answer(["Spoof Face", "External Spoofing Attacks", "Presentation Media Attacks", "Replay Attacks",
+                     "Flat Print Attack"])
+    unknown_inner = answer(["Spoof Face", "Nonsense"])
+    no_branch = answer(["Print Attacks"])
+    completions = [broken, broken, unknown_inner, no_branch]
+    assert format_reward(completions) == [0.0, 0.0, 0.0, 0.0]
+    assert classification_reward(completions, label=[0, 1, 0, 0]) == [1.0, 0.0, 1.0, 0.0]
+
+
 def test_hierarchical_gives_partial_credit_down_the_known_path():
-    completions = [answer(PRINT), answer(REPLAY), answer(LIVE), answer(PRINT[:2])]
-    attacks = [PRINT, PRINT, PRINT, PRINT[:4]]
-    labels = [0, 0, 0, 0]
+    wrong_inner = answer(PRINT[:3] + ["Replay Attacks", "Flat Print Attack"])
+    completions = [answer(PRINT), answer(REPLAY), answer(LIVE), answer(PRINT[:2]), wrong_inner]
+    attacks = [PRINT, PRINT, PRINT, PRINT[:4], PRINT]
+    labels = [0, 0, 0, 0, 0]
     scores = hierarchical_classification_reward(completions, label=labels, attack=attacks)
-    assert scores == [1.0, 3 / 5, 0.0, 2 / 4]
+    assert scores == [1.0, 3 / 5, 0.0, 2 / 4, 3 / 5]
     assert path_credit(PRINT, ["Spoof Face"]) == 1.0
 
 
