@@ -124,6 +124,9 @@ class RLConfig(TrainConfig):
     num_generations: int = 4
     # Longest completion in tokens.
     max_completion_length: int = 64
+    # Leave completions cut at max_completion_length out of the loss (DAPO's overlong filtering): a cut-off
+    # falls on the longer answers, so punishing it teaches "give the short answer", not "give the right one".
+    mask_truncated_completions: bool = False
     # Sampling temperature for the rollouts.
     temperature: float = 1.0
     # Nucleus sampling for the rollouts.

@@ -89,6 +89,7 @@ def build_trainer(cfg: RLConfig, seed: int, model: Any, processor: Any, dataset:
     kwargs.update(
         num_generations=cfg.num_generations,
         max_completion_length=cfg.max_completion_length,
+        mask_truncated_completions=cfg.mask_truncated_completions,
         temperature=cfg.temperature,
         top_p=cfg.top_p,
         beta=cfg.beta,
