@@ -31,16 +31,24 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 class ParsedAnswer:
     well_formed: bool
     think: str | None
-    nodes: tuple[str, ...]
-    decision: int | None  # 1 live, 0 spoof, None when malformed
-    deepest: str | None
-    error: str | None
     # The items of an answer list that parsed, even when they do not form a taxonomy path, and the
     # live (1) / spoof (0) branch the list opens with (None unless its first item is a top-level class).
     # The classification rewards read these: a long spoof path with one wrong inner node still says
     # "spoof", and counting it as no answer would favour the one-item live answer over every spoof one.
-    listed: tuple[str, ...] = ()
-    branch: int | None = None
+    listed: tuple[str, ...]
+    branch: int | None
+    deepest: str | None
+    error: str | None
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        """The label path; empty when malformed."""
+        return self.listed if self.well_formed else ()
+
+    @property
+    def decision(self) -> int | None:
+        """1 live, 0 spoof; None when malformed."""
+        return self.branch if self.well_formed else None
 
 
 def format_list(nodes: Sequence[str]) -> str:
@@ -75,7 +83,7 @@ def parse_answer(text: str, taxonomy: Taxonomy, require_think: bool = True) -> P
         return _bad(think, f"'{unknown[0]}' is not a taxonomy node", nodes, branch)
     if not taxonomy.is_valid_path(nodes):
         return _bad(think, f"{list(nodes)} is not a top-down taxonomy path", nodes, branch)
-    return ParsedAnswer(True, think, nodes, branch, nodes[-1], None, nodes, branch)
+    return ParsedAnswer(True, think, nodes, branch, nodes[-1], None)
 
 
 def _parse_list(body: str) -> tuple[tuple[str, ...], str | None]:
@@ -94,7 +102,7 @@ def _parse_list(body: str) -> tuple[tuple[str, ...], str | None]:
 
 
 def _bad(think: str | None, error: str, listed: tuple[str, ...] = (), branch: int | None = None) -> ParsedAnswer:
-    return ParsedAnswer(False, think, (), None, None, error, listed, branch)
+    return ParsedAnswer(False, think, listed, branch, None, error)
 
 
 @lru_cache(maxsize=8)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from itertools import chain
 
 # Random partners tried per row when repairing a swap that stayed inside one sample.
 REPAIR_TRIES = 64
@@ -50,7 +51,7 @@ def _repair(i: int, chosen: list[int], taken: list[int], groups: Sequence[int], 
     rows = range(len(groups))
     candidates = [rng.randrange(k) for _ in range(REPAIR_TRIES)]
     for same in (groups, rows):
-        for j in (*candidates, *range(k)):
+        for j in chain(candidates, range(k)):
             if fits(i, j, same):
                 taken[i], taken[j] = taken[j], taken[i]
                 return

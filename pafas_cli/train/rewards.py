@@ -114,7 +114,8 @@ def hierarchical_classification_reward(completions: Sequence[Any], require_think
     """Partial credit: the fraction of the row's attack path (as deep as annotated) the answer list gets
     right from the top (a wrong inner node ends the credit there; structure is the format reward's job)."""
     labels, attacks = aligned(completions, columns, ["label", "attack"], taxonomy)
-    return [path_credit(_parse(c, require_think, taxonomy).listed, attack) for c, attack in zip(completions, attacks)]
+    return [path_credit(_parse(c, require_think, taxonomy).listed, attack)
+            for c, attack in zip(completions, attacks)]
 
 
 def consistency_reward(completions: Sequence[Any], require_think: bool = True, taxonomy: Taxonomy | None = None,
