@@ -37,13 +37,12 @@ def reasoning_of(text: str, parsed: Any, require_think: bool = True) -> str | No
     return re.sub(r"</?think>", "", text.split("<answer>")[0]).strip()
 
 
-def answer_prefix(reasoning: str | None, live: str) -> str:
-    """The canonical assistant text up to the first answer item, cut from the one answer formatter
-    (answer only when `reasoning` is None)."""
+def branch_answers(reasoning: str | None, branches: Sequence[str]) -> list[str]:
+    """The complete assistant text per branch (`…<answer>['Real Face']</answer>`), from the one answer
+    formatter (answer only when `reasoning` is None): the score must read the tokens training wrote."""
     from pafas_cli.paths.answer import format_answer
 
-    full = format_answer(reasoning, [live])
-    return full[: full.index(live, full.rindex("<answer>"))]
+    return [format_answer(reasoning, [branch]) for branch in branches]
 
 
 def predict(model: Any, processor: Any, batches: Iterable[tuple[Sequence[list[dict]], Sequence[Sequence[Any]]]],
@@ -62,7 +61,7 @@ def predict(model: Any, processor: Any, batches: Iterable[tuple[Sequence[list[di
             parsed = [parse_answer(t, taxonomy, require_think=require_think) for t in texts]
             reasonings = [reasoning_of(t, p, require_think) for t, p in zip(texts, parsed)]
             scores = liveness_scores(model, processor, chat_texts(processor, prompts), images,
-                                     [answer_prefix(r, taxonomy.live) for r in reasonings], branches)
+                                     [branch_answers(r, branches) for r in reasonings])
             out += [Prediction(t, p, r or "", s) for t, p, r, s in zip(texts, parsed, reasonings, scores)]
             if progress:
                 progress.advance(task, len(prompts))

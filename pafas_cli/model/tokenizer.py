@@ -49,12 +49,14 @@ SCAFFOLD = (
 )
 
 
-def train_tokenizer(corpus: Iterable[str], vocab_size: int, min_frequency: int = 1) -> Any:
+def train_tokenizer(corpus: Iterable[str], vocab_size: int, min_frequency: int = 1, split: str = WORD_SPLIT) -> Any:
     """Train byte-level BPE on `corpus`; returns a transformers fast tokenizer with the Qwen2.5-VL specials.
 
     `vocab_size` is an upper bound: a narrow corpus runs out of merges first. `min_frequency` is 1
     because the corpus lists each distinct text once: the prompt every sample shares is seen once,
     and with 2 its words stayed in pieces (the quickstart user text took 78 tokens instead of 37).
+    `split` is the pre-tokenizer regex; another one (e.g. Qwen2's own) lets tests check that code
+    reading token ids assumes no particular word boundaries.
     """
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
@@ -64,7 +66,7 @@ def train_tokenizer(corpus: Iterable[str], vocab_size: int, min_frequency: int =
     backend = Tokenizer(models.BPE(unk_token=None, fuse_unk=False, byte_fallback=False))
     backend.normalizer = normalizers.NFC()
     backend.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(WORD_SPLIT), behavior="isolated"),
+        pre_tokenizers.Split(Regex(split), behavior="isolated"),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
     ])
     backend.decoder = decoders.ByteLevel()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from pafas_cli.infer.generate import chat_texts, encode, generate_batch
-from pafas_cli.infer.predict import answer_prefix, batched, predict, reasoning_of
+from pafas_cli.infer.generate import chat_texts, generate_batch
+from pafas_cli.infer.predict import batched, branch_answers, predict, reasoning_of
 from pafas_cli.infer.score import liveness_scores
 from pafas_cli.paths.answer import format_answer, parse_answer
 from pafas_cli.paths.taxonomy import default_taxonomy
@@ -18,18 +16,6 @@ pytestmark = pytest.mark.slow
 BRANCHES = ["Real Face", "Spoof Face"]
 
 
-def _brute_force_logp(model, processor, text, images, continuation):
-    """Sum of log-probs of `continuation`'s tokens after `text`, one unpadded sequence at a time."""
-    import torch
-
-    full = encode(processor, [text + continuation], [images], "cpu")
-    n = full["input_ids"].shape[1] - encode(processor, [text], [images], "cpu")["input_ids"].shape[1]
-    with torch.no_grad():
-        lp = model(**full).logits[0].log_softmax(-1)
-    ids = full["input_ids"][0]
-    return sum(lp[p - 1, ids[p]].item() for p in range(len(ids) - n, len(ids)))
-
-
 def test_batched_generation_equals_one_by_one(tiny_model):
     prompts = [user_prompt(), user_prompt(("rgb",)), user_prompt(("rgb", "ir"))]  # different lengths
     images = [face_images(i) for i in range(3)]
@@ -38,23 +24,21 @@ def test_batched_generation_equals_one_by_one(tiny_model):
     assert together == alone
 
 
-def test_liveness_score_matches_unpadded_brute_force(tiny_model):
+def test_batched_liveness_scores_equal_one_by_one(tiny_model):
+    """Left padding does not move the scored tokens (the one-sequence oracle is in test_score.py)."""
     model, processor = tiny_model.model, tiny_model.processor
     prompts = chat_texts(processor, [user_prompt(), user_prompt(("rgb",))])
     images = [face_images(5), face_images(6)]
-    prefixes = [answer_prefix("short", "Real Face"), answer_prefix("a much longer reasoning text here", "Real Face")]
-    scores = liveness_scores(model, processor, prompts, images, prefixes, BRANCHES)
-    for score, prompt, image, prefix in zip(scores, prompts, images, prefixes):
-        live = _brute_force_logp(model, processor, prompt + prefix, image, "Real Face")
-        spoof = _brute_force_logp(model, processor, prompt + prefix, image, "Spoof Face")
-        assert 0.0 < score < 1.0
-        assert score == pytest.approx(1 / (1 + math.exp(spoof - live)), abs=1e-4)
+    answers = [branch_answers("short", BRANCHES), branch_answers("a much longer reasoning text here", BRANCHES)]
+    together = liveness_scores(model, processor, prompts, images, answers)
+    alone = [liveness_scores(model, processor, [p], [i], [a])[0] for p, i, a in zip(prompts, images, answers)]
+    assert all(0.0 < s < 1.0 for s in together)
+    assert together == pytest.approx(alone, abs=1e-5)
 
 
-def test_answer_prefix_is_cut_from_the_one_formatter():
-    prefix = answer_prefix("Depth is flat.", "Real Face")
-    assert format_answer("Depth is flat.", ["Real Face"]).startswith(prefix)
-    assert prefix.endswith("<answer>['")
+def test_branch_answers_are_closed_answers_of_the_one_formatter():
+    assert branch_answers("Depth is flat.", BRANCHES) == [format_answer("Depth is flat.", [b]) for b in BRANCHES]
+    assert branch_answers("Depth is flat.", BRANCHES)[1] == "<think>Depth is flat.</think><answer>['Spoof Face']</answer>"
 
 
 def test_reasoning_of_malformed_text_keeps_text_before_answer():
@@ -87,7 +71,7 @@ def test_random_model_output_is_malformed_but_scored(tiny_model):
 
 
 def test_answer_only_outputs_are_scored_after_the_answer_tag():
-    from pafas_cli.infer.predict import answer_prefix, reasoning_of
+    from pafas_cli.infer.predict import branch_answers, reasoning_of
     from pafas_cli.paths.answer import parse_answer
     from pafas_cli.paths.taxonomy import default_taxonomy
 
@@ -96,6 +80,6 @@ def test_answer_only_outputs_are_scored_after_the_answer_tag():
     strict, lenient = parse_answer(text, taxonomy), parse_answer(text, taxonomy, require_think=False)
     assert not strict.well_formed and lenient.well_formed
     assert reasoning_of(text, lenient, require_think=False) is None
-    assert answer_prefix(None, "Real Face") == "<answer>['"
-    assert answer_prefix("x", "Real Face") == "<think>x</think><answer>['"
+    assert branch_answers(None, ["Real Face"]) == ["<answer>['Real Face']</answer>"]
+    assert branch_answers("x", ["Real Face"]) == ["<think>x</think><answer>['Real Face']</answer>"]
     assert reasoning_of(text, strict) == ""
