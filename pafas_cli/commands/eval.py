@@ -17,7 +17,8 @@ from typing import Any
 from pafas_cli.config import Recipe
 from pafas_cli.console import console
 from pafas_cli.errors import PafasError
-from pafas_cli.infer.report import comparison_table, detail_table, dev_threshold, headline, set_metrics
+from pafas_cli.infer.report import attack_type, comparison_table, detail_table, dev_threshold, headline, set_metrics
+from pafas_cli.infer.subsample import stratified_indices
 from pafas_cli.workspace import Workspace, write_json
 
 DEV = "dev"
@@ -51,15 +52,17 @@ def load_for_inference(ref: str, ws: Workspace, recipe: Recipe) -> Any:
     return loaded
 
 
-def score_set(loaded: Any, paths_dir: Any, set_name: str, taxonomy: Any, cfg: Any, name: str) -> list[dict]:
-    """Prediction records (without threshold) for one eval set."""
+def score_set(loaded: Any, paths_dir: Any, set_name: str, taxonomy: Any, cfg: Any, name: str,
+              seed: int) -> list[dict]:
+    """Prediction records (without threshold) for one eval set; `cfg.max_samples` faces drawn with `seed`."""
     from pafas_cli.infer.predict import predict
     from pafas_cli.paths.answer import stated_conclusion
     from pafas_cli.paths.store import load_eval
 
     ds = load_eval(paths_dir, set_name)
     if cfg.max_samples is not None:
-        ds = ds.select(range(min(cfg.max_samples, len(ds))))
+        strata = list(zip(ds["label"], ds["domain"], map(attack_type, ds["attack"])))
+        ds = ds.select(stratified_indices(strata, cfg.max_samples, seed))
     batches = ((b["prompt"], b["images"]) for b in ds.iter(batch_size=cfg.batch_size))
     preds = predict(loaded.model, loaded.processor, batches, len(ds), taxonomy, cfg.max_new_tokens,
                     description=f"{name} {set_name}", require_think=cfg.require_think)
@@ -107,7 +110,8 @@ def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:la
     for i, (ref, name) in enumerate(zip(models, model_names)):
         loaded = load_for_inference(ref, ws, recipe)
         inputs.append(loaded.resolved.as_input(f"model{i}"))
-        by_set = {s: score_set(loaded, paths_ref.path, s, taxonomy, cfg, name) for s in dict.fromkeys([DEV, *names])}
+        by_set = {s: score_set(loaded, paths_ref.path, s, taxonomy, cfg, name, recipe.seed)
+                  for s in dict.fromkeys([DEV, *names])}
         threshold = dev_threshold(by_set[DEV], DEV)
         metrics[name] = {"dev_threshold": threshold,
                          "sets": {s: set_metrics(by_set[s], threshold, cfg.fpr_targets, s) for s in names}}

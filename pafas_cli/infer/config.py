@@ -16,7 +16,8 @@ class EvalConfig:
     # false for answer-only models (paths.augmentation raw): accept `<answer>[...]</answer>` without
     # `<think>` as well formed, and teacher-force the score after `<answer>['` instead of after `</think>`.
     require_think: bool = True
-    # Evaluate only the first N faces of each set (quick checks); null = all.
+    # Evaluate only N faces of each set (quick checks): a subsample stratified by label, domain and attack
+    # type, drawn with the recipe's top-level `seed`; null = all.
     max_samples: int | None = None
 
     def validate(self) -> None:

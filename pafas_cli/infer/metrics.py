@@ -6,11 +6,15 @@ Conventions, fixed here once:
 - at threshold `t` a face is accepted as live iff `score >= t`.
 
 So APCER (= FAR, FPR) is the share of spoofs with `score >= t`, BPCER (= FRR, FNR) the share of lives
-with `score < t`, HTER = ACER (pooled APCER) = their mean. The EER threshold is the observed score
-where |FPR - FNR| is smallest (the first, i.e. highest, such score on ties, as `argmin` over
-sklearn's `roc_curve` does), EER = (FPR + FNR) / 2 there. TPR@FPR=x is the largest TPR over
-thresholds whose FPR <= x ("conservative"; no interpolation), reported with the number of
-negatives, because x < 1/negatives can only be met at FPR = 0.
+with `score < t`, HTER = their mean (`hter`, with the APCER pooled over all spoofs). `acer` is the
+ISO/IEC 30107-3 ACER, (APCER of the worst attack type + BPCER) / 2: a pooled APCER lets a common,
+easily caught attack hide a rare one that always passes. The pooled APCER is the count-weighted mean
+of the per-type ones, so ACER >= HTER, equal only when every attack type has the same APCER.
+
+The EER threshold is the observed score where |FPR - FNR| is smallest (the first, i.e. highest, such
+score on ties, as `argmin` over sklearn's `roc_curve` does), EER = (FPR + FNR) / 2 there. TPR@FPR=x is
+the largest TPR over thresholds whose FPR <= x ("conservative"; no interpolation), reported with the
+number of negatives, because x < 1/negatives can only be met at FPR = 0.
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ def eer(labels: Sequence[int], scores: Sequence[float]) -> tuple[float, float]:
 
 
 def rates_at(labels: Sequence[int], scores: Sequence[float], threshold: float) -> dict:
-    """APCER, BPCER, HTER (= ACER pooled) and accuracy at `threshold`; None where a class is absent."""
+    """APCER (pooled over attack types), BPCER, HTER and accuracy at `threshold`; None where a class is absent."""
     y, s = _arrays(labels, scores)
     live = s >= threshold
     n_live, n_spoof = int((y == 1).sum()), int((y == 0).sum())
@@ -89,7 +93,6 @@ def rates_at(labels: Sequence[int], scores: Sequence[float], threshold: float) -
         "apcer": apcer,
         "bpcer": bpcer,
         "hter": hter,
-        "acer": hter,
         "accuracy": (tp + tn) / y.size if y.size else None,
         "confusion": {"tp": tp, "fn": fn, "fp": fp, "tn": tn},
         "n_live": n_live,
@@ -133,18 +136,21 @@ def tpr_at_fpr(labels: Sequence[int], scores: Sequence[float],
 
 def compute_metrics(labels: Sequence[int], scores: Sequence[float], attacks: Sequence[str],
                     threshold: float, fpr_targets: Sequence[float] = FPR_TARGETS) -> dict:
-    """AUC, EER, the rates at `threshold`, per-attack APCER and TPR@FPR for one scored set."""
+    """AUC, EER, the rates at `threshold`, per-attack APCER, ISO ACER and TPR@FPR for one scored set."""
     y, s = _arrays(labels, scores)
     _need_both_classes(y, "AUC/EER")
     rate, eer_threshold = eer(y, s)
+    rates = rates_at(y, s, threshold)
     per_attack = apcer_per_attack(y, s, attacks, threshold)
+    apcer_max = max(v["apcer"] for v in per_attack.values())  # spoofs exist, so at least one type
     return {
         "n": int(y.size),
         "auc": auc(y, s),
         "eer": rate,
         "eer_threshold": eer_threshold,
-        **rates_at(y, s, threshold),
-        "apcer_max": max((v["apcer"] for v in per_attack.values()), default=None),
+        **rates,
+        "apcer_max": apcer_max,
+        "acer": (apcer_max + rates["bpcer"]) / 2,
         "apcer_per_attack": per_attack,
         "tpr_at_fpr": tpr_at_fpr(y, s, fpr_targets),
     }

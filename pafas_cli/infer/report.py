@@ -22,6 +22,7 @@ HEADLINE = (
     ("APCER @dev thr", ("honest", "apcer")),
     ("APCER worst type", ("honest", "apcer_max")),
     ("BPCER @dev thr", ("honest", "bpcer")),
+    ("ACER (ISO) @dev thr", ("honest", "acer")),
     ("HTER @oracle thr", ("oracle", "hter")),
     ("dev threshold", ("honest", "threshold")),
     ("oracle threshold", ("oracle", "threshold")),
@@ -32,6 +33,9 @@ HEADLINE = (
     ("think/answer consistency", ("consistency",)),
     ("faces", ("honest", "n")),
 )
+
+# The oracle-threshold numbers kept next to the honest ones (the threshold-free ones would only repeat).
+ORACLE_KEYS = ("threshold", "apcer", "apcer_max", "bpcer", "hter", "acer", "accuracy", "confusion")
 
 
 def attack_type(attack: Sequence[str]) -> str:
@@ -77,7 +81,7 @@ def set_metrics(records: Sequence[dict], threshold: float, fpr_targets: Sequence
     return {
         "n": len(records),
         "honest": honest,
-        "oracle": {k: oracle[k] for k in ("threshold", "apcer", "bpcer", "hter", "acer", "accuracy", "confusion")},
+        "oracle": {k: oracle[k] for k in ORACLE_KEYS},
         "per_domain": per_group(labels, scores, [r["domain"] for r in records], threshold),
         "format_rate": len(well_formed) / len(records),
         "answer_accuracy": sum(r["answer"] is not None and r["answer_decision"] == r["label"] for r in records)

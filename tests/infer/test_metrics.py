@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from pafas_cli.errors import PafasError
@@ -50,7 +54,8 @@ def test_rates_at_threshold_hand_computed():
     # spoofs accepted (>= 0.5): 0.7 and 0.5 -> 2/5; lives rejected (< 0.5): 0.2 -> 1/4
     assert r["apcer"] == pytest.approx(2 / 5)
     assert r["bpcer"] == pytest.approx(1 / 4)
-    assert r["hter"] == r["acer"] == pytest.approx((2 / 5 + 1 / 4) / 2)
+    assert r["hter"] == pytest.approx((2 / 5 + 1 / 4) / 2)
+    assert "acer" not in r  # ACER needs attack types: compute_metrics gives the ISO one
     assert r["confusion"] == {"tp": 3, "fn": 1, "fp": 2, "tn": 3}
     assert r["accuracy"] == pytest.approx(6 / 9)
 
@@ -62,6 +67,62 @@ def test_ties_at_threshold_are_accepted_as_live():
     assert (r["apcer"], r["bpcer"]) == (1.0, 0.0)
     assert m.auc(labels, scores) == 0.5
     assert m.eer(labels, scores) == (0.5, 0.5)
+    out = m.compute_metrics(labels, scores, ["Real Face", "Print", "Real Face", "Replay"], 0.5)
+    assert out["apcer_per_attack"] == {"Print": {"apcer": 1.0, "n": 1}, "Replay": {"apcer": 1.0, "n": 1}}
+    assert out["acer"] == 0.5
+
+
+def test_iso_acer_two_attack_types_hand_computed():
+    # t = 0.5, accepted as live iff score >= 0.5 (the 0.5 scores are ties at the threshold: accepted).
+    # lives 0.9 0.6 0.5 0.4: only 0.4 rejected -> BPCER 1/4 = 0.25
+    # Print 0.5 0.3 0.2 0.1: only 0.5 accepted -> APCER 1/4 = 0.25
+    # Replay 0.7 0.2: 0.7 accepted -> APCER 1/2 = 0.5
+    # pooled APCER 2/6 = 1/3; HTER (1/3 + 1/4) / 2 = 7/24 = 0.2916...; ACER (ISO) (0.5 + 0.25) / 2 = 0.375
+    labels = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
+    scores = [0.9, 0.6, 0.5, 0.4, 0.5, 0.3, 0.2, 0.1, 0.7, 0.2]
+    attacks = ["Real Face"] * 4 + ["Print"] * 4 + ["Replay"] * 2
+    out = m.compute_metrics(labels, scores, attacks, 0.5)
+    assert out["apcer_per_attack"] == {"Print": {"apcer": 0.25, "n": 4}, "Replay": {"apcer": 0.5, "n": 2}}
+    assert out["bpcer"] == 0.25
+    assert out["apcer"] == pytest.approx(1 / 3)
+    assert out["apcer_max"] == 0.5
+    assert out["hter"] == pytest.approx(7 / 24)
+    assert out["acer"] == pytest.approx(0.375)
+
+
+def _oracle_acer(labels, scores, attacks, threshold):
+    """ISO ACER by plain counting: worst per-type share of spoofs accepted, plus share of lives rejected."""
+    spoofs = Counter(a for a, y in zip(attacks, labels) if y == 0)
+    accepted = Counter(a for a, y, s in zip(attacks, labels, scores) if y == 0 and s >= threshold)
+    lives = [s for s, y in zip(scores, labels) if y == 1]
+    bpcer = sum(s < threshold for s in lives) / len(lives)
+    return (max(accepted[a] / n for a, n in spoofs.items()) + bpcer) / 2
+
+
+# Scores on a coarse grid, so ties (within a class, across classes and at the threshold) are common.
+_faces = st.lists(st.tuples(st.integers(0, 1), st.integers(0, 10), st.sampled_from(["Print", "Replay", "Mask"])),
+                  min_size=2, max_size=60).filter(lambda rows: len({y for y, _, _ in rows}) == 2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=_faces, threshold_step=st.integers(0, 11))
+def test_metrics_match_sklearn_and_counting_oracles_with_ties(rows, threshold_step):
+    labels = [y for y, _, _ in rows]
+    scores = [step / 10 for _, step, _ in rows]
+    attacks = ["Real Face" if y else a for y, _, a in rows]
+    threshold = threshold_step / 10
+    out = m.compute_metrics(labels, scores, attacks, threshold)
+    assert out["auc"] == pytest.approx(skm.roc_auc_score(labels, scores), abs=1e-12)
+    fpr, tpr, thr = m.roc(labels, scores)
+    sk_fpr, sk_tpr, sk_thr = skm.roc_curve(labels, scores, drop_intermediate=False)
+    np.testing.assert_allclose(fpr, sk_fpr)
+    np.testing.assert_allclose(tpr, sk_tpr)
+    np.testing.assert_allclose(thr[1:], sk_thr[1:])
+    i = np.argmin(np.abs((1 - sk_tpr[1:]) - sk_fpr[1:]))
+    assert out["eer"] == pytest.approx((1 - sk_tpr[1:][i] + sk_fpr[1:][i]) / 2)
+    assert out["eer_threshold"] == sk_thr[1:][i]
+    assert out["acer"] == pytest.approx(_oracle_acer(labels, scores, attacks, threshold))
+    assert out["acer"] >= out["hter"] - 1e-12  # the pooled APCER never exceeds the worst type's
 
 
 def test_perfect_separation():

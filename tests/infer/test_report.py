@@ -72,5 +72,7 @@ def test_single_class_dev_set_names_the_set():
 def test_headline_and_table_show_every_model():
     m = set_metrics(RECORDS, 0.5, [1e-2], "test")
     assert headline(m)["HTER @dev thr"] == pytest.approx(1 / 3)
+    # ISO ACER: worst type Flat Print Attack (APCER 1/2) with BPCER 1/3 -> 5/12, above the pooled HTER 1/3
+    assert headline(m)["ACER (ISO) @dev thr"] == pytest.approx(5 / 12)
     table = comparison_table("test", {"sft:v001": m, "rl:v001": m})
     assert [c.header for c in table.columns] == ["metric", "sft:v001", "rl:v001"]
