@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from pafas_cli.config import Recipe
-from pafas_cli.console import console, kv_table, rows_table
+from pafas_cli.console import console, fmt, kv_table, rows_table
 from pafas_cli.paths.build import Built, build_version, load_reasoning
 from pafas_cli.paths.prompt import MISSING_POLICY
 from pafas_cli.workspace import Workspace
@@ -46,6 +46,15 @@ def run(recipe: Recipe, ws: Workspace, show: int = 0) -> None:
                              "unique_paths": stats.unique_paths, "duplicate_draws": stats.duplicate_draws,
                              "think_chars_mean": round(stats.think_chars_mean, 1),
                              "think_words_mean": round(stats.think_words_mean, 1),
+                             "think_words_live": round(stats.think_words_live, 1),
+                             "think_words_spoof": round(stats.think_words_spoof, 1),
+                             "length_shortcut_auc": stats.length_shortcut_auc,
+                             "distinct_step_sequences_live": stats.distinct_step_sequences_live,
+                             "distinct_step_sequences_spoof": stats.distinct_step_sequences_spoof,
+                             "exploration_by_level": stats.exploration_by_level,
+                             "answers_shuffled": stats.answers_shuffled,
+                             "answer_own_label": round(stats.answer_own_label, 4),
+                             "answer_own_branch": round(stats.answer_own_branch, 4),
                              "think_tokens_mean": tokens, "build_seconds": seconds})
     _summary(splits, built, tokens, seconds, version.ref)
     if show:
@@ -71,16 +80,28 @@ def _summary(splits, built: Built, tokens: float | None, seconds: float, ref: st
     console.print(rows_table(
         f"Path length (steps; cap {built.sampler.max_steps})", ("steps", "paths", ""),
         [(k, v, "#" * max(1, round(30 * v / peak))) for k, v in stats.steps_histogram.items()]))
+    if stats.exploration_by_level:
+        levels = sorted({lv for per in stats.exploration_by_level.values() for lv in per})
+        console.print(rows_table(
+            "Wrong classes raised and ruled out, share of paths per taxonomy level", ("paths", *map(str, levels)),
+            [(kind, *(fmt(per.get(lv)) for lv in levels)) for kind, per in stats.exploration_by_level.items()]))
+    sft_rows = stats.rows.get("sft", 0)
     console.print(kv_table(f"paths version {ref}", {
         **{f"rows {k}": v for k, v in stats.rows.items()},
         "unique paths": stats.unique_paths,
         "duplicate draws dropped": stats.duplicate_draws,
         "samples short of n_paths": stats.samples_short,
         "explorations per path": round(stats.explorations_mean, 2),
-        "answers shuffled": stats.answers_shuffled,
-        "reasonings shuffled": stats.thinks_shuffled,
+        "distinct step sequences / sample (live, spoof)":
+            f"{fmt(stats.distinct_step_sequences_live)}, {fmt(stats.distinct_step_sequences_spoof)}",
+        "answers shuffled (rows)": f"{stats.answers_shuffled} of {sft_rows}",
+        "answers = own label path": f"{stats.answer_own_label:.1%}",
+        "answers = own live/spoof branch": f"{stats.answer_own_branch:.1%}",
+        "reasonings shuffled (rows)": stats.thinks_shuffled,
         "reasoning length (chars)": round(stats.think_chars_mean, 1),
         "reasoning length (words)": round(stats.think_words_mean, 1),
+        "reasoning words (live, spoof)": f"{stats.think_words_live:.1f}, {stats.think_words_spoof:.1f}",
+        "length-only live/spoof AUC": fmt(stats.length_shortcut_auc),
         "reasoning length (tokens)": tokens,
         "images written": stats.images_written,
         "seconds": seconds,

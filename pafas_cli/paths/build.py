@@ -47,6 +47,17 @@ class BuildStats:
     images_written: int = 0
     answers_shuffled: int = 0
     thinks_shuffled: int = 0
+    # Shuffling moves values between rows, so some rows still end up with their own sample's label path or
+    # at least its live/spoof branch: the shares of SFT rows whose answer is their image's label path / branch.
+    answer_own_label: float = 0.0
+    answer_own_branch: float = 0.0
+    # Shortcuts the reasoning text offers, measured over the SFT rows (see `path_statistics`).
+    length_shortcut_auc: float | None = None
+    think_words_live: float = 0.0
+    think_words_spoof: float = 0.0
+    distinct_step_sequences_live: float | None = None
+    distinct_step_sequences_spoof: float | None = None
+    exploration_by_level: dict[str, dict[int, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -88,7 +99,7 @@ def build_version(cfg: PathsConfig, tree: ReasoningTree, train: Sequence[FaceSam
             cols["split"] = [s.split for s in samples]
             stats.rows[f"eval/{name}"] = write_table(out, f"eval/{name}", "eval", cols)
 
-    sampler = PathSampler(tree, cfg.alpha, cfg.explore_rate, cfg.verify_rate)
+    sampler = PathSampler(tree, cfg.alpha, cfg.explore_rate, cfg.verify_rate, cfg.live_descend_rate)
     own = _sample_paths(cfg, train, sampler, seed, stats)
     sft = {"sample": [i for i, _ in own], "path": [], "think": [], "answer_sample": [], "think_sample": []}
     counter: Counter[int] = Counter()
@@ -107,11 +118,15 @@ def build_version(cfg: PathsConfig, tree: ReasoningTree, train: Sequence[FaceSam
             sft["think_sample"] = [sft["sample"][j] for j in sources]
     stats.answers_shuffled = sum(a != s for a, s in zip(sft["answer_sample"], sft["sample"]))
     stats.thinks_shuffled = sum(t != s for t, s in zip(sft["think_sample"], sft["sample"]))
+    if sft["sample"]:
+        stats.answer_own_label = statistics.fmean(train[a].attack == train[s].attack
+                                                  for a, s in zip(sft["answer_sample"], sft["sample"]))
+        stats.answer_own_branch = statistics.fmean(train[a].label == train[s].label
+                                                   for a, s in zip(sft["answer_sample"], sft["sample"]))
     stats.rows["sft"] = write_table(out, "sft", "sft", sft)
 
-    lengths = [sampler.table.render(t) for t in sft["think"] if t]
-    stats.think_chars_mean = statistics.fmean(map(len, lengths)) if lengths else 0.0
-    stats.think_words_mean = statistics.fmean(len(t.split()) for t in lengths) if lengths else 0.0
+    texts = [(sampler.table.render(t), train[i].label) for t, i in zip(sft["think"], sft["think_sample"]) if t]
+    path_statistics(stats, texts, own, train, taxonomy)
     corpus = sorted({user_text(s.modalities) for samples in eval_sets.values() for s in samples}
                     | {user_text(s.modalities) for s in train})
     corpus += sampler.table.texts + sorted({format_list(s.attack) for s in (*train, *dev, *test)})
@@ -141,6 +156,57 @@ def _sample_paths(cfg: PathsConfig, train: Sequence[FaceSample], sampler: PathSa
     stats.steps_histogram = dict(sorted(Counter(len(p.steps) for p in walked).items()))
     stats.explorations_mean = statistics.fmean(sum(s.op == "-" for s in p.steps) for p in walked) if walked else 0.0
     return rows
+
+
+def path_statistics(stats: BuildStats, texts: Sequence[tuple[str, int]],
+                    own: Sequence[tuple[int, ReasoningPath | None]], train: Sequence[FaceSample],
+                    taxonomy: Taxonomy) -> None:
+    """Measure at build time the shortcuts a model could take instead of reading the images.
+
+    `texts` are the SFT rows' reasoning texts with the label of the sample each reasoning was written
+    for. The length-only classifier's AUC (either direction: a shortcut is a shortcut whichever class is
+    longer) is 0.5 when word counts say nothing about the label and 1.0 when they separate it. Distinct
+    step sequences per sample show whether live samples get as varied walks as spoof ones, and the
+    exploration rate per level whether wrong branches are raised at every depth.
+    """
+    from pafas_cli.infer.metrics import auc
+
+    words = [len(t.split()) for t, _ in texts]
+    labels = [label for _, label in texts]
+    stats.think_chars_mean = statistics.fmean(len(t) for t, _ in texts) if texts else 0.0
+    stats.think_words_mean = statistics.fmean(words) if words else 0.0
+    by_class = {c: [w for w, label in zip(words, labels) if label == c] for c in (0, 1)}
+    stats.think_words_live = statistics.fmean(by_class[1]) if by_class[1] else 0.0
+    stats.think_words_spoof = statistics.fmean(by_class[0]) if by_class[0] else 0.0
+    if by_class[0] and by_class[1]:
+        separation = auc(labels, words)
+        stats.length_shortcut_auc = round(max(separation, 1 - separation), 4)
+    sequences: dict[int, set] = {}
+    for i, path in own:
+        if path is not None:
+            sequences.setdefault(i, set()).add(path.steps)
+    for label, key in ((1, "distinct_step_sequences_live"), (0, "distinct_step_sequences_spoof")):
+        counts = [len(v) for i, v in sequences.items() if train[i].label == label]
+        setattr(stats, key, round(statistics.fmean(counts), 2) if counts else None)
+    stats.exploration_by_level = _exploration_by_level(own, train, taxonomy)
+
+
+def _exploration_by_level(own: Sequence[tuple[int, ReasoningPath | None]], train: Sequence[FaceSample],
+                          taxonomy: Taxonomy) -> dict[str, dict[int, float]]:
+    """Per class ('live', 'spoof') and taxonomy level: the share of paths that raise and rule out a wrong class
+    at that level. A spoof path counts at the levels its label reaches (a wrong sibling there); a live path
+    at every level of the attack subtree (its hypotheses)."""
+    reached: dict[str, Counter] = {"live": Counter(), "spoof": Counter()}
+    explored: dict[str, Counter] = {"live": Counter(), "spoof": Counter()}
+    for i, path in own:
+        if path is None:
+            continue
+        kind = "live" if train[i].label == 1 else "spoof"
+        levels = range(1, (taxonomy.depth if kind == "live" else len(train[i].attack)) + 1)
+        reached[kind].update(levels)
+        explored[kind].update({taxonomy.level(s.node) for s in path.steps if s.op == "-"})
+    return {kind: {level: round(explored[kind][level] / n, 3) for level, n in sorted(reached[kind].items())}
+            for kind in reached if reached[kind]}
 
 
 def _sample_columns(samples: Sequence[FaceSample], rel: dict[str, list[str]]) -> dict[str, list]:

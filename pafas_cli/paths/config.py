@@ -20,6 +20,10 @@ class PathsConfig:
     alpha: float = 2.0
     # Chance, at each level of the walk, of first exploring a wrong sibling and ruling it out.
     explore_rate: float = 0.35
+    # A live face's walk rules out attack classes instead of descending its one-node label: it starts from the
+    # top-level attack class and, with this chance at a time, replaces one class by all of its subclasses
+    # (so hypotheses are raised at several depths; 0 = only the top-level attack class is ruled out).
+    live_descend_rate: float = 0.9
     # Chance of a cross-modal verification clause after an intermediate step (the final class always gets
     # one when a second modality is present).
     verify_rate: float = 0.2
@@ -45,7 +49,7 @@ class PathsConfig:
             raise ValueError(f"n_paths: must be at least 1, got {self.n_paths}")
         if self.alpha < 1:
             raise ValueError(f"alpha: must be >= 1 (the true path alone needs D - 1 steps), got {self.alpha}")
-        for key in ("explore_rate", "verify_rate", "shuffle_rate"):
+        for key in ("explore_rate", "live_descend_rate", "verify_rate", "shuffle_rate"):
             value = getattr(self, key)
             if not 0 <= value <= 1:
                 raise ValueError(f"{key}: must be between 0 and 1, got {value}")

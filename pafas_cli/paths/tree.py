@@ -3,13 +3,15 @@
 It is data, checked on load so that a mistake in a user's edit names the node and the key to fix.
 `ReasoningTree.options(...)` answers the one question the sampler asks: which rendered clauses may be
 said about a class, with which modality, for a sample whose label path is known to a given depth.
+`ReasoningTree.live_cues(...)` answers the question a live face's walk asks: in which modalities does
+a live face look unlike an attack class, so that the class can be raised and ruled out.
 """
 
 from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +31,8 @@ TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
     "fallback": frozenset({"node"}),
 }
 KINDS = ("support", "rule_out")
+# Per attack class: the modalities in which a live face looks unlike it (inherited by its subclasses).
+UNLIKE_LIVE = "unlike_live"
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class ReasoningTree:
     templates: dict[str, tuple[str, ...]]
     observations: dict[tuple[str, str, str], tuple[Observation, ...]]  # (kind, node, modality) -> observations
     source: str = "<memory>"
+    unlike_live: dict[str, tuple[str, ...]] = field(default_factory=dict)  # attack class -> its own modalities
 
     @classmethod
     def load(cls, path: str | Path, taxonomy: Taxonomy) -> "ReasoningTree":
@@ -83,12 +88,19 @@ class ReasoningTree:
             if name not in taxonomy:
                 raise fail(f"node '{name}' is not in the taxonomy {taxonomy.source}")
         observations: dict[tuple[str, str, str], tuple[Observation, ...]] = {}
+        unlike_live: dict[str, tuple[str, ...]] = {}
         for node in taxonomy.nodes:
             if node not in nodes:
                 raise fail(f"node '{node}' has no entry under 'nodes'")
             entry = nodes[node] or {}
-            if not isinstance(entry, dict) or set(entry) - set(KINDS):
-                raise fail(f"node '{node}': expected only the keys {', '.join(KINDS)}")
+            if not isinstance(entry, dict) or set(entry) - {*KINDS, UNLIKE_LIVE}:
+                raise fail(f"node '{node}': expected only the keys {', '.join((*KINDS, UNLIKE_LIVE))}")
+            cues = entry.get(UNLIKE_LIVE) or []
+            if not isinstance(cues, list) or set(cues) - set(MODALITIES):
+                raise fail(f"node '{node}' {UNLIKE_LIVE}: expected a list of modalities ({', '.join(MODALITIES)})")
+            if cues and taxonomy.decision(taxonomy.path_to(node)) == 1:
+                raise fail(f"node '{node}' {UNLIKE_LIVE}: only attack classes can be ruled out for a live face")
+            unlike_live[node] = tuple(m for m in MODALITIES if m in cues)
             for kind in KINDS:
                 per_mod = entry.get(kind) or {}
                 if not isinstance(per_mod, dict) or set(per_mod) - set(MODALITIES):
@@ -100,7 +112,7 @@ class ReasoningTree:
                     observations[(kind, node, mod)] = tuple(
                         _read_observation(item, f"node '{node}' {kind}.{mod}", taxonomy, fail) for item in items
                     )
-        tree = cls(taxonomy, {m: str(names[m]) for m in MODALITIES}, templates, observations, source)
+        tree = cls(taxonomy, {m: str(names[m]) for m in MODALITIES}, templates, observations, source, unlike_live)
         tree._check_coverage(fail)
         return tree
 
@@ -123,6 +135,14 @@ class ReasoningTree:
     def options(self, kind: str, node: str, modality: str, known: tuple[str, ...]) -> tuple[str, ...]:
         """The observation phrases of `kind` about `node` in `modality` that are true for label path `known`."""
         return tuple(o.text for o in self.observations[(kind, node, modality)] if o.applies(known, self.taxonomy))
+
+    def live_cues(self, node: str) -> tuple[str, ...]:
+        """The modalities in which a live face looks unlike attack class `node` (its own and its ancestors').
+
+        A live face's walk rules `node` out by stating what the live class shows in one of them, with
+        the live class's own `support` observations, which are true of every live face."""
+        own = {m for n in self.taxonomy.path_to(node) for m in self.unlike_live.get(n, ())}
+        return tuple(m for m in MODALITIES if m in own)
 
     def name(self, modality: str) -> str:
         return self.modality_names[modality]

@@ -141,3 +141,26 @@ def test_corpus_holds_prompts_and_answers(versions):
     assert any(t.startswith("RGB image:") for t in texts)
     assert any(t.startswith("<think>") for t in texts)
     assert (versions["answer"] / "corpus.txt").read_text().count("\n") > 50
+
+
+def test_build_reports_the_shortcuts_it_leaves(tmp_path, sample_sets, taxonomy):
+    """The summary's shortcut figures, recomputed from the written rows with sklearn and hand counts."""
+    from sklearn.metrics import roc_auc_score
+
+    cfg = PathsConfig(n_paths=8, shuffle="answer")
+    out = tmp_path / "v"
+    out.mkdir()
+    stats = build_version(cfg, load_reasoning(cfg), sample_sets["train"], sample_sets["dev"], sample_sets["test"],
+                          out, 0, load_modality).stats
+    rows = list(sft_rows(out))
+    labels, words = [r["label"] for r in rows], [len(r["think"].split()) for r in rows]
+    separation = roc_auc_score(labels, words)
+    assert stats.length_shortcut_auc == pytest.approx(max(separation, 1 - separation), abs=1e-4)
+    answers = [parse_answer(r["answer"], taxonomy) for r in rows]
+    own_path = sum(a.nodes == tuple(r["attack"]) for a, r in zip(answers, rows)) / len(rows)
+    own_branch = sum(a.decision == r["label"] for a, r in zip(answers, rows)) / len(rows)
+    assert stats.answer_own_label == pytest.approx(own_path) and stats.answer_own_branch == pytest.approx(own_branch)
+    assert 0 < own_path < own_branch < 1
+    live = {r["sample"] for r in rows if r["label"] == 1}
+    assert stats.distinct_step_sequences_live is not None and 1 <= stats.distinct_step_sequences_live <= 8
+    assert set(stats.exploration_by_level) == {"live", "spoof"} and len(live) > 0

@@ -58,3 +58,21 @@ def _broken(edit) -> dict:
 def test_a_malformed_tree_names_the_node(taxonomy, edit, message):
     with pytest.raises(PafasError, match=message.replace("(", r"\(")):
         ReasoningTree.from_mapping(_broken(edit), taxonomy, "tree.yaml")
+
+
+def test_live_cues_are_inherited_down_the_attack_subtree(tree):
+    # Spoof Face says rgb, External adds ir, Presentation Media adds depth: a print differs from a live face
+    # in all three; a mask (3D relief) only in rgb and ir; makeup (live relief, altered skin) in rgb and ir.
+    assert tree.live_cues("Flat Print Attack") == ("rgb", "depth", "ir")
+    assert tree.live_cues("Fake Head Attack") == ("rgb", "ir")
+    assert tree.live_cues("Makeup Attack") == ("rgb", "ir")
+    assert tree.live_cues("Spoof Face") == ("rgb",)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["nodes"]["Real Face"].update(unlike_live=["rgb"]), "only attack classes"),
+    (lambda d: d["nodes"]["Spoof Face"].update(unlike_live=["thermal"]), "unlike_live: expected a list of modalities"),
+])
+def test_bad_live_cues_are_refused(edit, message, taxonomy):
+    with pytest.raises(PafasError, match=message):
+        ReasoningTree.from_mapping(_broken(edit), taxonomy)
