@@ -42,7 +42,12 @@ def run(recipe: Recipe, ws: Workspace, resume: str = "auto", num_processes: int 
 
     for name in cfg.rewards:
         resolve_reward(name, cfg.classification_mode)
-    taxonomy = version_taxonomy(ws.resolve(cfg.paths, stage="paths").path)
+    paths_dir = ws.resolve(cfg.paths, stage="paths").path
+    taxonomy = version_taxonomy(paths_dir)
+    if cfg.max_completion_length is None:
+        cfg.max_completion_length = _completion_budget(cfg.model, paths_dir, ws)
+        console.print(f"rl.max_completion_length: {cfg.max_completion_length} tokens (the longest SFT target of "
+                      f"{cfg.paths} + {grpo.COMPLETION_MARGIN})")
     columns = ["prompt", "images", "id", "label"] + (["attack"] if cfg.classification_mode == "hierarchical" else [])
     keys = grpo.summary_keys(cfg)
     spec = StageSpec(
@@ -58,3 +63,11 @@ def run(recipe: Recipe, ws: Workspace, resume: str = "auto", num_processes: int 
         completions=cfg.log_completions,
     )
     train_stage(spec, cfg, recipe, ws, resume)
+
+
+def _completion_budget(model_ref: str, paths_dir, ws: Workspace) -> int:
+    """`grpo.completion_budget` in the tokenizer of the model GRPO starts from (no weights loaded)."""
+    from pafas_cli.model.loader import load_processor_of
+    from pafas_cli.train import grpo
+
+    return grpo.completion_budget(paths_dir, load_processor_of(model_ref, ws).tokenizer)

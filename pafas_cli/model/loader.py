@@ -226,8 +226,21 @@ def _load_adapter(folder: Path, base_folder: Path, device: Any, dtype: Any,
         raise PafasError(f"{folder / ADAPTER_CONFIG}: its base '{base_folder}' is itself an adapter; merge it first")
     base = _load_weights(base_folder, device, dtype, trust_remote_code)
     model = PeftModel.from_pretrained(base, folder, is_trainable=False)
-    has_processor = (folder / "processor_config.json").is_file() or (folder / "preprocessor_config.json").is_file()
-    return model, folder if has_processor else base_folder
+    return model, folder if _has_processor(folder) else base_folder
+
+
+def _has_processor(folder: Path) -> bool:
+    return (folder / "processor_config.json").is_file() or (folder / "preprocessor_config.json").is_file()
+
+
+def load_processor_of(ref: str | Path, ws: Workspace, trust_remote_code: bool = False) -> Any:
+    """The processor of the model `ref` names, without loading its weights (an adapter's own, else its base's)."""
+    from pafas_cli.model.processor import load_processor
+
+    folder = model_folder(ws.resolve(ref, allow_hub=True))
+    if (folder / ADAPTER_CONFIG).is_file() and not _has_processor(folder):
+        folder = _adapter_base(folder, ws)
+    return load_processor(folder, trust_remote_code)
 
 
 def _checkpoint_dtype(folder: Path) -> Any:

@@ -122,11 +122,12 @@ class RLConfig(TrainConfig):
     max_steps: int = 150
     # Completions sampled per prompt (the GRPO group size G).
     num_generations: int = 4
-    # Longest completion in tokens.
-    max_completion_length: int = 64
+    # Longest completion in tokens; null = from the paths version: its longest SFT target in the model's
+    # tokens plus COMPLETION_MARGIN (a fixed number shorter than the spoof targets rewards only live answers).
+    max_completion_length: int | None = None
     # Leave completions cut at max_completion_length out of the loss (DAPO's overlong filtering): a cut-off
     # falls on the longer answers, so punishing it teaches "give the short answer", not "give the right one".
-    mask_truncated_completions: bool = False
+    mask_truncated_completions: bool = True
     # Sampling temperature for the rollouts.
     temperature: float = 1.0
     # Nucleus sampling for the rollouts.
@@ -163,8 +164,8 @@ class RLConfig(TrainConfig):
         if self.num_generations < 2:
             raise ValueError(f"num_generations: must be >= 2 (GRPO compares completions within a group), "
                              f"got {self.num_generations}")
-        if self.max_completion_length < 1:
-            raise ValueError("max_completion_length: must be >= 1")
+        if self.max_completion_length is not None and self.max_completion_length < 1:
+            raise ValueError("max_completion_length: must be >= 1 or null (from the paths version)")
         if self.temperature <= 0:
             raise ValueError("temperature: must be > 0")
         if not 0 < self.top_p <= 1:

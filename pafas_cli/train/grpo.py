@@ -8,8 +8,10 @@ completions in completions.jsonl show which sample and truth they were scored ag
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from pafas_cli.errors import PafasError
 from pafas_cli.paths.taxonomy import Taxonomy
 from pafas_cli.train.args import build_config, common_kwargs, peft_config
 from pafas_cli.train.config import RLConfig
@@ -75,6 +77,26 @@ def balance_labels(dataset: Any, seed: int) -> Any:
     chosen = [i for indices in by_label.values() for i in indices + rng.choices(indices, k=size - len(indices))]
     rng.shuffle(chosen)
     return dataset.select(chosen)
+
+
+# Tokens allowed beyond the longest SFT target (sampling may reword a clause a little longer).
+COMPLETION_MARGIN = 16
+
+
+def completion_budget(paths_dir: Path, tokenizer: Any) -> int:
+    """The longest SFT target of a paths version in `tokenizer`'s tokens, plus its end token and a margin.
+
+    Spoof reasoning is longer than live reasoning, so a budget shorter than the longest target cuts off
+    (and, with masking, silences; without it, punishes) spoof answers first: GRPO would then learn to
+    answer "live" rather than to read the images.
+    """
+    from pafas_cli.paths.store import sft_rows
+
+    texts = sorted({row["answer"] for row in sft_rows(paths_dir)}, key=len, reverse=True)
+    if not texts:
+        raise PafasError(f"{paths_dir}: the paths version has no SFT rows to size rl.max_completion_length from")
+    longest = max(len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"])
+    return longest + 1 + COMPLETION_MARGIN
 
 
 def build_trainer(cfg: RLConfig, seed: int, model: Any, processor: Any, dataset: Any, run: RunDir,
