@@ -114,6 +114,17 @@ def _worker(argv: list[str]) -> None:
 
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
+    finally:
+        _close_process_group()
+
+
+def _close_process_group() -> None:
+    """Tear the process group down before the interpreter exits: left to the exit handlers, gloo's threads
+    were once destroyed while still joinable and aborted rank 1 (SIGABRT) after a successful run."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":
