@@ -37,7 +37,9 @@ def run(recipe: Recipe, ws: Workspace, show: int = 0) -> None:
         version.update(
             source=recipe.data.source, data=splits.summary(), variant={
                 "augmentation": cfg.augmentation, "n_paths": cfg.n_paths, "alpha": cfg.alpha,
-                "max_steps": built.sampler.max_steps, "shuffle": cfg.shuffle, "shuffle_rate": cfg.shuffle_rate},
+                "max_steps": built.sampler.max_steps, "explore_rate": cfg.explore_rate,
+                "live_descend_rate": cfg.live_descend_rate, "shuffle": cfg.shuffle, "shuffle_rate": cfg.shuffle_rate,
+                "modality_dropout": cfg.modality_dropout},
             missing_modality_policy=MISSING_POLICY, image_size=cfg.image_size,
             taxonomy=built.sampler.taxonomy.source, tree=built.sampler.tree.source,
         )
@@ -52,7 +54,7 @@ def run(recipe: Recipe, ws: Workspace, show: int = 0) -> None:
                              "distinct_step_sequences_live": stats.distinct_step_sequences_live,
                              "distinct_step_sequences_spoof": stats.distinct_step_sequences_spoof,
                              "exploration_by_level": stats.exploration_by_level,
-                             "answers_shuffled": stats.answers_shuffled,
+                             "answers_shuffled": stats.answers_shuffled, "rows_blanked": stats.rows_blanked,
                              "answer_own_label": round(stats.answer_own_label, 4),
                              "answer_own_branch": round(stats.answer_own_branch, 4),
                              "think_tokens_mean": tokens, "build_seconds": seconds})
@@ -98,6 +100,7 @@ def _summary(splits, built: Built, tokens: float | None, seconds: float, ref: st
         "answers = own label path": f"{stats.answer_own_label:.1%}",
         "answers = own live/spoof branch": f"{stats.answer_own_branch:.1%}",
         "reasonings shuffled (rows)": stats.thinks_shuffled,
+        "rows with depth/IR blanked (modality_dropout)": stats.rows_blanked,
         "reasoning length (chars)": round(stats.think_chars_mean, 1),
         "reasoning length (words)": round(stats.think_words_mean, 1),
         "reasoning words (live, spoof)": f"{stats.think_words_live:.1f}, {stats.think_words_spoof:.1f}",

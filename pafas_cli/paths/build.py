@@ -20,7 +20,7 @@ from pafas_cli.data.sample import MODALITIES, FaceSample
 from pafas_cli.errors import PafasError
 from pafas_cli.paths.answer import format_list
 from pafas_cli.paths.config import PathsConfig
-from pafas_cli.paths.images import ImageStore, Loader
+from pafas_cli.paths.images import BLANK, ImageStore, Loader
 from pafas_cli.paths.pnrps import PathSampler, ReasoningPath
 from pafas_cli.paths.prompt import user_text
 from pafas_cli.paths.shuffle import swap_sources
@@ -30,6 +30,8 @@ from pafas_cli.paths.tree import ReasoningTree, load_tree
 
 # Protocol-2 eval sets: modalities removed from every test sample -> set name.
 MISSING_NAMES = {("depth",): "test_missing_depth", ("ir",): "test_missing_ir", ("depth", "ir"): "test_missing_both"}
+# What `paths.modality_dropout` blanks in an SFT row: the Protocol-2 failures (RGB always stays).
+DROPOUTS = tuple(MISSING_NAMES)
 
 
 @dataclass
@@ -45,6 +47,7 @@ class BuildStats:
     think_chars_mean: float = 0.0
     think_words_mean: float = 0.0
     images_written: int = 0
+    rows_blanked: int = 0  # SFT rows with modalities blanked by paths.modality_dropout
     answers_shuffled: int = 0
     thinks_shuffled: int = 0
     # Shuffling moves values between rows, so some rows still end up with their own sample's label path or
@@ -100,8 +103,11 @@ def build_version(cfg: PathsConfig, tree: ReasoningTree, train: Sequence[FaceSam
             stats.rows[f"eval/{name}"] = write_table(out, f"eval/{name}", "eval", cols)
 
     sampler = PathSampler(tree, cfg.alpha, cfg.explore_rate, cfg.verify_rate, cfg.live_descend_rate)
-    own = _sample_paths(cfg, train, sampler, seed, stats)
-    sft = {"sample": [i for i, _ in own], "path": [], "think": [], "answer_sample": [], "think_sample": []}
+    rows = _sample_paths(cfg, train, sampler, seed, stats)
+    own = [(i, path) for i, path, _ in rows]
+    sft = {"sample": [i for i, _ in own], "path": [], "think": [], "answer_sample": [], "think_sample": [],
+           "blanked": [list(b) for _, _, b in rows]}
+    stats.rows_blanked = sum(bool(b) for _, _, b in rows)
     counter: Counter[int] = Counter()
     for i, path in own:
         sft["path"].append(counter[i])
@@ -135,27 +141,45 @@ def build_version(cfg: PathsConfig, tree: ReasoningTree, train: Sequence[FaceSam
 
 
 def _sample_paths(cfg: PathsConfig, train: Sequence[FaceSample], sampler: PathSampler, seed: int,
-                  stats: BuildStats) -> list[tuple[int, ReasoningPath | None]]:
-    """Each training sample's own SFT rows for the augmentation variant."""
-    rows: list[tuple[int, ReasoningPath | None]] = []
+                  stats: BuildStats) -> list[tuple[int, ReasoningPath | None, tuple[str, ...]]]:
+    """Each training sample's own SFT rows for the augmentation variant: (sample, path, blanked modalities)."""
+    rows: list[tuple[int, ReasoningPath | None, tuple[str, ...]]] = []
     for i, sample in enumerate(track(train, f"sampling reasoning paths ({cfg.augmentation})")):
         if cfg.augmentation == "raw":
-            rows.append((i, None))
+            rows.append((i, None, ()))
             continue
-        if cfg.augmentation == "single":
-            paths, duplicates = [sampler.canonical(sample.attack, sample.modalities)], 0
-        else:
-            rng = random.Random(f"{seed}:paths:{sample.id}")
-            paths, duplicates = sampler.distinct(sample.attack, sample.modalities, cfg.n_paths, rng,
-                                                 cfg.n_paths * cfg.max_draws_factor)
-        stats.duplicate_draws += duplicates
-        stats.samples_short += len(paths) < (cfg.n_paths if cfg.augmentation == "path" else 1)
-        rows += [(i, p) for p in paths]
-    walked = [p for _, p in rows if p is not None]
-    stats.unique_paths = len({(i, p.clauses) for i, p in rows if p is not None})
+        wanted = cfg.n_paths if cfg.augmentation == "path" else 1
+        plan = _dropout_plan(sample, wanted, cfg.modality_dropout, random.Random(f"{seed}:dropout:{sample.id}"))
+        got = 0
+        for blanked, count in plan.items():
+            modalities = tuple(m for m in sample.modalities if m not in blanked)
+            if cfg.augmentation == "single":
+                paths, duplicates = [sampler.canonical(sample.attack, modalities)], 0
+            else:
+                rng = random.Random(f"{seed}:paths:{sample.id}" + (f":{'+'.join(blanked)}" if blanked else ""))
+                paths, duplicates = sampler.distinct(sample.attack, modalities, count, rng,
+                                                     count * cfg.max_draws_factor)
+            stats.duplicate_draws += duplicates
+            got += len(paths)
+            rows += [(i, p, blanked) for p in paths]
+        stats.samples_short += got < wanted
+    walked = [p for _, p, _ in rows if p is not None]
+    stats.unique_paths = len({(i, p.clauses) for i, p, _ in rows if p is not None})
     stats.steps_histogram = dict(sorted(Counter(len(p.steps) for p in walked).items()))
     stats.explorations_mean = statistics.fmean(sum(s.op == "-" for s in p.steps) for p in walked) if walked else 0.0
     return rows
+
+
+def _dropout_plan(sample: FaceSample, n: int, rate: float, rng: random.Random) -> dict[tuple[str, ...], int]:
+    """How many of a sample's `n` rows keep every modality (key ()) and how many lose each Protocol-2 set.
+
+    Only modalities the sample has can be blanked, and RGB never is, so every row keeps an image to read.
+    """
+    plan: Counter[tuple[str, ...]] = Counter()
+    options = [d for d in DROPOUTS if set(d) <= set(sample.modalities) and set(sample.modalities) - set(d)]
+    for _ in range(n):
+        plan[rng.choice(options) if options and rng.random() < rate else ()] += 1
+    return dict(sorted(plan.items()))
 
 
 def path_statistics(stats: BuildStats, texts: Sequence[tuple[str, int]],
@@ -216,7 +240,7 @@ def _sample_columns(samples: Sequence[FaceSample], rel: dict[str, list[str]]) ->
         "attack": [list(s.attack) for s in samples],
         "domain": [s.domain for s in samples],
         "modalities": [list(s.modalities) for s in samples],
-        "images": [[p if s.path_of(m) else "images/blank.png" for p, m in zip(rel[s.id], MODALITIES)]
+        "images": [[p if s.path_of(m) else BLANK for p, m in zip(rel[s.id], MODALITIES)]
                    for s in samples],
         "solution": [format_list(s.attack) for s in samples],
     }

@@ -27,6 +27,9 @@ class PathsConfig:
     # Chance of a cross-modal verification clause after an intermediate step (the final class always gets
     # one when a second modality is present).
     verify_rate: float = 0.2
+    # Fraction of SFT rows trained for sensor failure: depth, IR or both blanked (as Protocol 2 tests them), the
+    # prompt saying so and the reasoning citing only the modalities left (0 = the paper's setting).
+    modality_dropout: float = 0.0
     # Draws per sample are capped at n_paths * max_draws_factor; a sample with fewer distinct paths keeps fewer.
     max_draws_factor: int = 20
     # SFT shuffling: answer = swap the <answer> with another row's (the paper's method); path = swap the
@@ -49,10 +52,12 @@ class PathsConfig:
             raise ValueError(f"n_paths: must be at least 1, got {self.n_paths}")
         if self.alpha < 1:
             raise ValueError(f"alpha: must be >= 1 (the true path alone needs D - 1 steps), got {self.alpha}")
-        for key in ("explore_rate", "live_descend_rate", "verify_rate", "shuffle_rate"):
+        for key in ("explore_rate", "live_descend_rate", "verify_rate", "shuffle_rate", "modality_dropout"):
             value = getattr(self, key)
             if not 0 <= value <= 1:
                 raise ValueError(f"{key}: must be between 0 and 1, got {value}")
+        if self.modality_dropout and self.augmentation == "raw":
+            raise ValueError("modality_dropout: answer-only (raw) rows have no reasoning to restrict; use 0")
         if self.max_draws_factor < 1:
             raise ValueError(f"max_draws_factor: must be at least 1, got {self.max_draws_factor}")
         if not 28 <= self.image_size <= 2048:

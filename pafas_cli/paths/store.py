@@ -3,7 +3,8 @@
     images/          each sample's modalities, resized once (+ blank.png for missing ones)
     rl/              one row per training sample: id, label, attack, domain, modalities, images, solution
     eval/<name>/     the same columns plus split: dev, test, test_missing_{depth,ir,both}
-    sft/             compact rows: sample (row of rl/), path, think (clause ids), answer_sample, think_sample
+    sft/             compact rows: sample (row of rl/), path, think (clause ids), answer_sample, think_sample,
+                     blanked (modalities paths.modality_dropout removed from the row; absent before 0.2)
     clauses.json     the distinct reasoning clauses the think ids point into
     corpus.txt       every distinct text unit: prompt texts, clauses, answers (one per line)
 
@@ -20,8 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pafas_cli.data.sample import MODALITIES
 from pafas_cli.errors import PafasError
 from pafas_cli.paths.answer import format_answer
+from pafas_cli.paths.images import BLANK
 from pafas_cli.paths.prompt import build_user_turn, user_text
 
 if TYPE_CHECKING:
@@ -45,7 +48,7 @@ def _features(kind: str):
         "rl": {**sample, "images": List(Value("string")), "solution": Value("string")},
         "eval": {**sample, "images": List(Value("string")), "solution": Value("string"), "split": Value("string")},
         "sft": {"sample": Value("int32"), "path": Value("int32"), "think": List(Value("int32")),
-                "answer_sample": Value("int32"), "think_sample": Value("int32")},
+                "answer_sample": Value("int32"), "think_sample": Value("int32"), "blanked": List(Value("string"))},
         "rl_out": {"prompt": List(turn), **sample, "images": images, "solution": Value("string")},
         "eval_out": {"prompt": List(turn), **sample, "images": images, "solution": Value("string"),
                      "split": Value("string")},
@@ -130,10 +133,13 @@ def sft_rows(root: str | Path) -> Iterator[dict]:
     for row in _disk(root, "sft").to_list():
         s = row["sample"]
         think = " ".join(clauses[i] for i in row["think"]) if row["think"] else None
+        blanked = set(row.get("blanked") or ())
+        images = [BLANK if m in blanked else p for m, p in zip(MODALITIES, samples["images"][s])]
         yield {
             "sample": s, "path": row["path"], "id": f"{samples['id'][s]}#p{row['path']:02d}",
             "sample_id": samples["id"][s], "label": samples["label"][s], "attack": attacks[s],
-            "domain": samples["domain"][s], "modalities": samples["modalities"][s], "images": samples["images"][s],
+            "domain": samples["domain"][s], "images": images, "blanked": sorted(blanked),
+            "modalities": [m for m in samples["modalities"][s] if m not in blanked],
             "think": think, "answer": format_answer(think, attacks[row["answer_sample"]]),
             "answer_shuffled": row["answer_sample"] != s, "think_shuffled": row["think_sample"] != s,
         }

@@ -164,3 +164,26 @@ def test_build_reports_the_shortcuts_it_leaves(tmp_path, sample_sets, taxonomy):
     live = {r["sample"] for r in rows if r["label"] == 1}
     assert stats.distinct_step_sequences_live is not None and 1 <= stats.distinct_step_sequences_live <= 8
     assert set(stats.exploration_by_level) == {"live", "spoof"} and len(live) > 0
+
+
+def test_modality_dropout_blanks_depth_or_ir_in_that_share_of_rows(tmp_path, sample_sets, versions):
+    from pafas_cli.paths.images import BLANK
+
+    out = build(tmp_path, sample_sets, "dropout", shuffle="none", n_paths=20, modality_dropout=0.5)
+    rows = list(sft_rows(out))
+    blanked = [r for r in rows if r["blanked"]]
+    # 20 training samples x 20 rows at rate 0.5: 200 expected, binomial sd 10.
+    assert 160 <= len(blanked) <= 240
+    assert {tuple(r["blanked"]) for r in blanked} == {("depth",), ("ir",), ("depth", "ir")}
+    names = {"rgb": "RGB", "depth": "Depth", "ir": "IR"}
+    conversations = {r["id"]: r for r in load_sft(out)}
+    for row in blanked:
+        assert "rgb" not in row["blanked"] and not set(row["blanked"]) & set(row["modalities"])
+        for m in row["blanked"]:
+            assert row["images"][["rgb", "depth", "ir"].index(m)] == BLANK
+            assert names[m] + " " not in row["think"]
+            prompt = conversations[row["id"]]["prompt"][0]["content"]
+            assert f"{names[m]} image: unavailable" in " ".join(part["text"] or "" for part in prompt)
+    plain = list(sft_rows(versions["plain"]))
+    again = list(sft_rows(build(tmp_path, sample_sets, "no-dropout", shuffle="none", modality_dropout=0.0)))
+    assert [r["think"] for r in again] == [r["think"] for r in plain], "rate 0 builds what the paper's setting does"
