@@ -25,3 +25,8 @@ def rp():
 @pytest.fixture(scope="module")
 def run_all():
     return load_bench("run_all")
+
+
+@pytest.fixture(scope="module")
+def check_scores():
+    return load_bench("check_scores")
