@@ -187,3 +187,19 @@ def test_modality_dropout_blanks_depth_or_ir_in_that_share_of_rows(tmp_path, sam
     plain = list(sft_rows(versions["plain"]))
     again = list(sft_rows(build(tmp_path, sample_sets, "no-dropout", shuffle="none", modality_dropout=0.0)))
     assert [r["think"] for r in again] == [r["think"] for r in plain], "rate 0 builds what the paper's setting does"
+
+
+def test_a_version_built_before_modality_dropout_still_reads(versions):
+    """Versions written before the `blanked` column existed load with every modality kept."""
+    import shutil
+
+    from datasets import load_from_disk
+
+    old = versions["plain"].parent / "before-blanked"
+    shutil.copytree(versions["plain"], old)
+    load_from_disk(str(versions["plain"] / "sft")).remove_columns("blanked").save_to_disk(str(old / "sft-old"))
+    shutil.rmtree(old / "sft")
+    (old / "sft-old").rename(old / "sft")
+    rows, current = list(sft_rows(old)), list(sft_rows(versions["plain"]))
+    assert [(r["answer"], r["modalities"], r["images"]) for r in rows] == \
+        [(r["answer"], r["modalities"], r["images"]) for r in current]

@@ -43,7 +43,7 @@ def build_paths_version(ws, n_samples: int = 24, n_paths: int = 2, size: int = 5
             rl["images"].append(images)
             rl["solution"].append(str(attack))
         write_table(root, "rl", "rl", rl)
-        sft = {k: [] for k in ("sample", "path", "think", "answer_sample", "think_sample")}
+        sft = {k: [] for k in ("sample", "path", "think", "answer_sample", "think_sample", "blanked")}
         for i in range(n_samples):
             for p in range(n_paths):
                 sft["sample"].append(i)
@@ -51,6 +51,7 @@ def build_paths_version(ws, n_samples: int = 24, n_paths: int = 2, size: int = 5
                 sft["think"].append([0, 1, 3] if i % 2 == 0 else [0, 2, 4])
                 sft["answer_sample"].append(i)
                 sft["think_sample"].append(i)
+                sft["blanked"].append([])
         write_table(root, "sft", "sft", sft)
         write_texts(root, CLAUSES, CLAUSES)
     return ws.root / "paths" / version.version

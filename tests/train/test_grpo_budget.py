@@ -29,12 +29,12 @@ def _version_with_real_paths(root) -> tuple[list[str], list[int]]:
           "modalities": [["rgb", "depth", "ir"]] * 2, "images": [["x.png"] * 3] * 2,
           "solution": [str(list(k)) for k in known]}
     write_table(root, "rl", "rl", rl)
-    sft = {k: [] for k in ("sample", "path", "think", "answer_sample", "think_sample")}
+    sft = {k: [] for k in ("sample", "path", "think", "answer_sample", "think_sample", "blanked")}
     for i, k in enumerate(known):
         paths, _ = sampler.distinct(k, ("rgb", "depth", "ir"), 20, random.Random(i), 400)
         for j, path in enumerate(paths):
             for key, value in (("sample", i), ("path", j), ("think", list(path.clauses)), ("answer_sample", i),
-                               ("think_sample", i)):
+                               ("think_sample", i), ("blanked", [])):
                 sft[key].append(value)
     write_table(root, "sft", "sft", sft)
     write_texts(root, sampler.table.texts, sampler.table.texts)
