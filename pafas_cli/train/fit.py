@@ -13,6 +13,7 @@ from typing import Any
 from pafas_cli.console import console, kv_table
 from pafas_cli.train.callbacks import (COMPLETIONS_FILE, METRICS_FILE, CompletionSamples, JsonlLog, ProgressBar,
                                        quiet, read_jsonl)
+from pafas_cli.train.restore import StopOnNonFinite, verified_resume
 from pafas_cli.train.resume import checkpoint_step
 from pafas_cli.train.session import RunDir
 
@@ -20,6 +21,8 @@ from pafas_cli.train.session import RunDir
 def fit(trainer: Any, run: RunDir, description: str, shown: Sequence[str], completions: int = 0) -> list[dict]:
     """Train to the end; returns the run's full log (rank 0; empty elsewhere)."""
     quiet(trainer)
+    verified_resume(trainer)
+    trainer.add_callback(StopOnNonFinite())
     start = checkpoint_step(run.checkpoint) if run.checkpoint else 0
     trainer.add_callback(ProgressBar(description, shown, start_step=start))
     if run.is_main:

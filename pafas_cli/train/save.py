@@ -27,7 +27,9 @@ def save_trained(trainer: Any, cfg: TrainConfig, out: Path, is_main: bool, proce
                  base: dict, load_base: Callable[[], Any]) -> Path:
     """Call on every rank (saving gathers sharded weights); only rank 0 writes the extra files."""
     from pafas_cli.model.processor import save_portable
+    from pafas_cli.train.restore import check_finite_weights
 
+    check_finite_weights(trainer.model, str(out))
     model_dir = out / MODEL_DIR
     target = (out / ADAPTER_DIR) if cfg.lora.enabled and cfg.lora.merge else model_dir
     trainer.save_model(str(target))

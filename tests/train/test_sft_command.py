@@ -3,37 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from pafas_cli.config import load_recipe
+from runs import kill_at_checkpoint, manifest, pafas, sets, steps_logged
 
 TINY = ["sft.batch_size=4", "sft.warmup_steps=0", "sft.logging_steps=2"]
-
-
-def pafas(ws, *args: str, **popen) -> subprocess.Popen:
-    env = {**os.environ, "PAFAS_WORKSPACE": str(ws.root), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "pafas_cli", *args]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
-
-
-def sets(*items: str) -> list[str]:
-    return [arg for item in items for arg in ("--set", item)]
-
-
-def manifest(path: Path) -> dict:
-    return json.loads((path / "manifest.json").read_text())
-
-
-def steps_logged(path: Path) -> list[int]:
-    lines = (path / "metrics.jsonl").read_text().splitlines()
-    return [json.loads(line)["step"] for line in lines if "train_runtime" not in json.loads(line)]
 
 
 @pytest.mark.slow
@@ -73,18 +50,10 @@ def test_two_processes_train_once_and_save_once(workspace):
 
 
 @pytest.mark.slow
+@pytest.mark.fault
 def test_killed_run_resumes_from_its_checkpoint_to_the_same_final_step(workspace):
     args = sets(*TINY, "sft.max_steps=30", "sft.save_steps=6", "sft.logging_steps=1")
-    proc = pafas(workspace, "sft", *args, start_new_session=True)
-    partial = workspace.root / "sft" / "v001.partial"
-    deadline = time.time() + 180
-    while not (partial / "checkpoints" / "checkpoint-6" / "trainer_state.json").is_file():
-        assert proc.poll() is None, proc.stdout.read()
-        assert time.time() < deadline, "no checkpoint within 180 s"
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert partial.is_dir(), "the run finished before it could be killed; make it longer"
+    kill_at_checkpoint(workspace, "sft", args, 6)
 
     resumed = pafas(workspace, "sft", *args, "--resume", "auto")
     out, _ = resumed.communicate(timeout=240)
@@ -98,3 +67,18 @@ def test_killed_run_resumes_from_its_checkpoint_to_the_same_final_step(workspace
     assert steps == sorted(set(steps)) and steps[-1] == 30, "each step logged once, none after a restart at 0"
     assert sorted(p.name for p in (workspace.root / "sft").iterdir() if not p.name.startswith(".")) == ["v001"]
 
+
+@pytest.mark.slow
+@pytest.mark.fault
+def test_a_diverging_run_fails_and_is_never_latest(workspace):
+    """A learning rate that blows the weights up: the run stops with a clear error, nothing is published."""
+    from pafas_cli.commands import sft
+    from pafas_cli.errors import PafasError
+
+    recipe = load_recipe(None, [*TINY, "sft.max_steps=6", "sft.save_steps=0", "sft.logging_steps=1",
+                                "sft.learning_rate=1e30", "sft.max_grad_norm=0"])
+    with pytest.raises(PafasError, match="NaN|nan|inf"):
+        sft.run(recipe, workspace)
+    assert workspace.latest("sft") is None
+    [partial] = [p for p in (workspace.root / "sft").iterdir() if p.name.endswith(".partial")]
+    assert manifest(partial)["status"] == "failed"
