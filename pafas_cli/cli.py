@@ -74,13 +74,14 @@ def _recipe(command: str, recipe: Path | None, sets: list[str] | None, echo: boo
 
     `echo=False` keeps stdout machine-readable (explain --json).
     """
-    from pafas_cli.config import RECIPES_DIR, load_recipe
+    from pafas_cli.config import load_recipe
     from pafas_cli.console import console, recipe_panel
+    from pafas_cli.recipe_files import shipped
 
     overrides = list(sets or [])
     overrides += [f"{key}={value}" for key, value in shortcuts.items() if value is not None]
-    if recipe is None and (RECIPES_DIR / DEFAULT_RECIPE[command]).is_file():
-        recipe = RECIPES_DIR / DEFAULT_RECIPE[command]
+    if recipe is None:
+        recipe = shipped(DEFAULT_RECIPE[command])
     loaded = load_recipe(recipe, overrides)
     if echo:
         console.print(recipe_panel(loaded, SECTIONS[command], recipe))
@@ -206,20 +207,30 @@ def explain(
     inputs: Annotated[list[str], typer.Argument(help="RGB DEPTH IR image files ('-' = missing), or one folder.")],
     recipe: RecipeOpt = None,
     set_: SetOpt = None,
-    model: Annotated[Optional[str], typer.Option(help="Model reference [default: newest rl, else sft].")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Model reference (default: the newest rl, else sft).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per face.")] = False,
     html: Annotated[Optional[Path], typer.Option(help="Write a self-contained HTML report.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="JSONL output file for a folder.")] = None,
 ) -> None:
     """Explain faces: reasoning, hierarchical verdict and liveness score.
 
+    Output paths and every image are checked before the model loads.
+
+    Exit codes:
+    0 = every face explained;
+    2 = a user error (one error line, nothing written);
+    3 = some faces failed (an unreadable image in a folder, or a non-finite score);
+    the faces that worked are still written, and each failed face carries its error field.
+
     Example: pafas explain face.png depth.png ir.png
     """
     recipe_ = _recipe("explain", recipe, set_, echo=not json_out)
     from pafas_cli.commands import explain as cmd
 
-    cmd.run(recipe_, _workspace(), inputs=inputs, model=model, json_out=json_out,
-            html=html, out=out)
+    records = cmd.run(recipe_, _workspace(), inputs=inputs, model=model, json_out=json_out, html=html, out=out)
+    code = cmd.exit_code(records)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -279,9 +290,9 @@ def main() -> None:
     except PafasError as exc:
         if _state["debug"] or os.environ.get("PAFAS_DEBUG"):
             raise
-        from pafas_cli.console import err_console
+        from pafas_cli.console import print_error
 
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        print_error(exc)  # verbatim: a file named a[x].png must not lose "[x]" to Rich markup
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -2,6 +2,12 @@
 
 Everything the toolkit prints goes through `console` so that tests can capture it and so that
 non-main ranks of a distributed run stay quiet.
+
+Rich reads `[...]` in a printed string as markup: a file named `a[x].png` would print as `a.png` and
+one named `b[/x].png` would crash the print. Text that comes from the user (file names, paths, error
+messages, face names) therefore goes out as `rich.text.Text` (never parsed): `print_error`,
+`print_warning` and `tagged` build such lines, tables' titles and `kv_table` cells are plain text, and
+`rows_table` keeps `Text` cells as they are (its `str` cells stay markup, for callers' own styling).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 T = TypeVar("T")
 
@@ -37,9 +44,9 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 def make_progress(**columns: str) -> Progress:
     """A progress bar with count, ETA and optional extra text fields (e.g. loss=...)."""
-    extra = [TextColumn(f"{{task.fields[{name}]}}") for name in columns]
+    extra = [TextColumn(f"{{task.fields[{name}]}}", markup=False) for name in columns]
     return Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         *extra,
@@ -63,6 +70,21 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
             progress.advance(task)
 
 
+def tagged(tag: str, style: str, message: object) -> Text:
+    """`tag message` with only the tag styled; `message` is printed verbatim (no markup is read in it)."""
+    return Text.assemble((tag, style), " ", str(message))
+
+
+def print_error(message: object, to: Console | None = None) -> None:
+    """The one red `error: ...` line the CLI prints for a PafasError (stderr by default)."""
+    (to or err_console).print(tagged("error:", "bold red", message), highlight=False)
+
+
+def print_warning(message: object, to: Console | None = None) -> None:
+    """A one-line `warning: ...` (stderr by default), e.g. an image over PIL's decompression-bomb limit."""
+    (to or err_console).print(tagged("warning:", "yellow", message), highlight=False)
+
+
 def fmt(value: object) -> str:
     """Compact formatting for table cells (floats to 4 significant digits)."""
     if isinstance(value, float):
@@ -74,21 +96,21 @@ def fmt(value: object) -> str:
 
 def kv_table(title: str, rows: Mapping[str, object]) -> Table:
     """A two-column key/value table."""
-    table = Table(title=title, show_header=False, title_justify="left")
+    table = Table(title=Text(title, style="table.title"), show_header=False, title_justify="left")
     table.add_column(style="cyan")
     table.add_column()
     for key, value in rows.items():
-        table.add_row(str(key), fmt(value))
+        table.add_row(Text(str(key)), Text(fmt(value)))
     return table
 
 
 def rows_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
-    """A table with a header row."""
-    table = Table(title=title, title_justify="left")
+    """A table with a header row. `str` cells are Rich markup; pass user text as `Text` (kept verbatim)."""
+    table = Table(title=Text(title, style="table.title"), title_justify="left")
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*(fmt(v) for v in row))
+        table.add_row(*(v if isinstance(v, Text) else fmt(v) for v in row))
     return table
 
 
@@ -100,4 +122,4 @@ def recipe_panel(recipe: object, sections: Sequence[str], source: object) -> Pan
     shown = {name: full[name] for name in sections if name in full}
     text = yaml.safe_dump(shown, sort_keys=False, default_flow_style=None).rstrip()
     return Panel(Syntax(text, "yaml", theme="ansi_dark", background_color="default"),
-                 title=f"recipe: {source or 'defaults'}", title_align="left", expand=False)
+                 title=Text(f"recipe: {source or 'defaults'}"), title_align="left", expand=False)

@@ -55,3 +55,48 @@ def test_offline_variables_are_set_before_imports():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "PAFAS_ALLOW_NETWORK")})
     assert out.stdout.strip() == "1"
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("name", ["a[x]_rgb.png", "b[/x]_rgb.png"])
+def test_bracketed_file_names_print_verbatim(tmp_path, name):
+    """Rich read `[x]` in the error line as markup and dropped it (naming a file that does not exist);
+    `[/x]` crashed the error printer itself."""
+    missing = tmp_path / name  # b[/x]_rgb.png is x]_rgb.png in a folder named b[
+    missing.parent.mkdir(exist_ok=True)
+    out = pafas("--workspace", str(tmp_path), "explain", str(missing), "-", "-")
+    assert out.returncode == 2
+    assert out.stderr.strip() == f"error: {missing}: no such file (the RGB image; use - if it is missing)"
+    assert "Traceback" not in out.stderr + out.stdout
+
+
+@pytest.mark.fault
+def test_a_mistyped_set_key_is_blamed_on_set_not_on_the_recipe_file(tmp_path):
+    out = pafas("--workspace", str(tmp_path), "build-paths", "--set", "paths.n_path=3")
+    assert out.returncode == 2
+    assert out.stderr.strip() == ("error: --set paths.n_path=3: unknown key 'paths.n_path' "
+                                  "(did you mean 'paths.n_paths'?)")
+
+
+@pytest.mark.fault
+def test_explain_output_folder_missing_fails_before_the_model(tmp_path):
+    face = tmp_path / "f_rgb.png"
+    face.write_bytes(b"")  # never read: the output path is checked first
+    out = pafas("--workspace", str(tmp_path), "explain", str(face), "-", "-", "--model", "no:such-model",
+                "--out", str(tmp_path / "nodir" / "x.jsonl"))
+    assert out.returncode == 2
+    assert out.stderr.strip() == (f"error: --out {tmp_path / 'nodir' / 'x.jsonl'}: the folder {tmp_path / 'nodir'} "
+                                  "does not exist; create it first or choose another path")
+    assert not (tmp_path / "nodir").exists()
+
+
+@pytest.mark.fault
+def test_a_bracketed_recipe_path_prints_verbatim_in_the_echoed_panel(tmp_path):
+    folder = tmp_path / "b["
+    folder.mkdir()
+    recipe = folder / "x]r.yaml"  # the path reads .../b[/x]r.yaml: a closing tag to Rich
+    recipe.write_text("eval:\n  batch_size: 2\n")
+    out = pafas("--workspace", str(tmp_path), "explain", "none.png", "-", "-", "--recipe", "b[/x]r.yaml",
+                cwd=tmp_path)  # relative, so the panel title is not cut at 80 columns
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "recipe: b[/x]r.yaml" in out.stdout

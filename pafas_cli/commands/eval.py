@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from pafas_cli.config import Recipe
-from pafas_cli.console import console
+from pafas_cli.console import console, tagged
 from pafas_cli.errors import PafasError
 from pafas_cli.infer.report import attack_type, comparison_table, detail_table, dev_threshold, headline, set_metrics
 from pafas_cli.infer.subsample import stratified_indices
@@ -138,7 +138,7 @@ def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:la
         _plots(writer.path, records, metrics, names)
         first = next(iter(metrics.values()))["sets"][names[0]]
         writer.set_metrics({k: v for k, v in headline(first).items() if isinstance(v, (int, float))})
-    console.print(f"[green]wrote[/] {writer.path} ({len(records)} predictions)")
+    console.print(tagged("wrote", "green", f"{writer.path} ({len(records)} predictions)"))
 
 
 def _free_memory() -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from functools import partial
 
+from rich.text import Text
+
 from pafas_cli.config import Recipe
 from pafas_cli.console import console
 from pafas_cli.errors import PafasError
@@ -46,8 +48,8 @@ def run(recipe: Recipe, ws: Workspace, resume: str = "auto", num_processes: int 
     taxonomy = version_taxonomy(paths_dir)
     if cfg.max_completion_length is None:
         cfg.max_completion_length = _completion_budget(cfg.model, paths_dir, ws)
-        console.print(f"rl.max_completion_length: {cfg.max_completion_length} tokens (the longest SFT target of "
-                      f"{cfg.paths} + {grpo.COMPLETION_MARGIN})")
+        console.print(Text(f"rl.max_completion_length: {cfg.max_completion_length} tokens (the longest SFT target "
+                           f"of {cfg.paths} + {grpo.COMPLETION_MARGIN})"))
     columns = ["prompt", "images", "id", "label"] + (["attack"] if cfg.classification_mode == "hierarchical" else [])
     keys = grpo.summary_keys(cfg)
     spec = StageSpec(

@@ -10,6 +10,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from rich.text import Text
+
 from pafas_cli.console import console, make_progress, rows_table
 from pafas_cli.data.config import DataConfig
 
@@ -52,14 +54,14 @@ def run(recipe, ws, out: Path | None = None, preview: Path | None = None) -> Non
         info, seconds = _draw(cfg, out)
         print_counts(info, seconds)
         root = out
-        console.print(f"wrote {out} (read it with --data synthetic --root {out})")
+        console.print(Text(f"wrote {out} (read it with --data synthetic --root {out})"))
     else:
         ref = write_version(cfg, ws)
         root = ws.resolve(ref).path
-        console.print(f"wrote {ref} ({root})")
+        console.print(Text(f"wrote {ref} ({root})"))
     if preview is not None:
         from pafas_cli.data.sources import list_domains, read_source
         from pafas_cli.data.synth.preview import contact_sheet
 
         samples = [s for d in list_domains(root) for part in read_source("list", root, d).values() for s in part]
-        console.print(f"preview: {contact_sheet(samples, preview)}")
+        console.print(Text(f"preview: {contact_sheet(samples, preview)}"))

@@ -4,16 +4,32 @@ Datasets store depth and IR as 8-bit or 16-bit single-channel files (WMCA and PA
 and PADISI packs all channels into one `.npz`; a sample may then name the same `.npz` for all three
 modalities. Whatever the storage, callers get one PIL image per modality, scaled to 8 bits, or a
 PafasError that names the file.
+
+A 16-bit (or 32-bit integer / float) file in the RGB slot is scaled exactly like depth and IR
+(v / 257, float 0-1 x 255) and then repeated into three channels. PIL's own `convert("RGB")` clips
+such values at 255, so a typical 16-bit capture came out almost all white; refusing it instead would
+reject datasets that store a grey (e.g. NIR-as-colour) channel at 16 bits, while scaling keeps its
+relative brightness the same way the other modalities do.
+
+Very large files: PIL's `DecompressionBombWarning` (over `Image.MAX_IMAGE_PIXELS`) becomes one
+`warning:` line naming the file, and its `DecompressionBombError` (over twice that) a PafasError.
 """
 
 from __future__ import annotations
 
+import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from pafas_cli.errors import PafasError
+
+# Modes PIL cannot turn into 8-bit "RGB"/"L" without clipping at 255 (16-bit and 32-bit greyscale, float).
+WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+# `warnings.catch_warnings` swaps process-wide state: threads decoding images (paths/images.py) take turns.
+_WARNINGS_LOCK = threading.Lock()
 
 # PADISI MULTI-SPECTRAL .npz channels (README_FACE.md): 0-2 COLOR in BGR order, 3 NIR, 4 DEPTH.
 NPZ_CHANNELS = {"rgb": (2, 1, 0), "ir": (3,), "depth": (4,)}
@@ -30,11 +46,17 @@ def load_modality(path: str | Path, modality: str) -> Image.Image:
     if path.suffix.lower() == ".npz":
         return _from_npz(path, modality)
     try:
-        with Image.open(path) as img:
+        # PIL warns in open() (from the header); only that call is serialised, decoding runs in parallel.
+        with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
+            _report_large(path, img.size, caught)
             img.load()
             return _convert(img, modality)
     except Image.DecompressionBombError as exc:
-        raise PafasError(f"{path}: image too large to decode safely ({exc})") from None
+        raise PafasError(f"{path}: image too large to decode safely ({exc}); shrink the file, or raise PIL's "
+                         "Image.MAX_IMAGE_PIXELS if it is a genuine image") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise PafasError(f"{path}: cannot read the {modality} image ({exc})") from None
 
@@ -56,11 +78,27 @@ def blank_image(side: int) -> Image.Image:
     return Image.new("RGB", (side, side))
 
 
+def _report_large(path: Path, size: tuple[int, int], caught: list[warnings.WarningMessage]) -> None:
+    """PIL's decompression-bomb warnings as the tool's own one-line warning; other warnings pass on unchanged."""
+    large = False
+    for item in caught:
+        if issubclass(item.category, Image.DecompressionBombWarning):
+            large = True
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno, source=item.source)
+    if large:
+        from pafas_cli.console import print_warning
+
+        print_warning(f"{path}: very large image ({size[0]}x{size[1]}, over PIL's limit of {Image.MAX_IMAGE_PIXELS:,} "
+                      "pixels); it was decoded, but check that it is the intended file (it costs memory and time)")
+
+
 def _convert(img: Image.Image, modality: str) -> Image.Image:
+    if img.mode in WIDE_MODES:
+        grey = Image.fromarray(_to_uint8(np.asarray(img), img.mode))
+        return grey.convert("RGB") if modality == "rgb" else grey
     if modality == "rgb":
         return img.convert("RGB")
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        return Image.fromarray(_to_uint8(np.asarray(img), img.mode))
     return img.convert("L")
 
 

@@ -4,10 +4,16 @@ A face is up to three files (RGB, depth, IR). On the command line they are given
 with `-` for a missing one, or as one folder whose files pair by stem: `NAME_rgb` (or `NAME_color`),
 `NAME_depth`, `NAME_ir`. Every image is resized to the model's square input side, the size the
 eval sets were built at, so one face costs the same number of image tokens as in training.
+
+Everything here runs before the model loads: output paths are checked (`check_outputs`) and every
+image is decoded and checked for a plausible face size (`load_image`), so a typo costs a second,
+not a model load plus all the inference. Results are written with `write_atomic` (a temporary file
+renamed into place), so an interrupted run never leaves a half-written JSONL or HTML file.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +26,11 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 STEM_RE = re.compile(r"^(?P<name>.+?)[_-](?P<modality>rgb|color|colour|depth|ir)$", re.IGNORECASE)
 ALIASES = {"rgb": "rgb", "color": "rgb", "colour": "rgb", "depth": "depth", "ir": "ir"}
 MISSING = "-"
+# A face image smaller than this on a side, or longer than MAX_ASPECT x its width (or height), is no face
+# crop (a thumbnail, an icon, a strip); fit_square would squash it into a square the model never saw.
+MIN_SIDE = 16
+MAX_ASPECT = 4.0
+EXAMPLE_NAMES = {"--html": "explain.html", "--out": "explain.jsonl"}
 
 
 @dataclass
@@ -115,4 +126,56 @@ def load_image(path: Path, modality: str, side: int) -> Any:
     """One modality image as the eval sets store it (see `fit_square`), returned in RGB; or a PafasError."""
     from pafas_cli.data.images import fit_square, load_modality
 
-    return fit_square(load_modality(path, modality), modality, side).convert("RGB")
+    image = load_modality(path, modality)
+    check_plausible(image.size, path, modality)
+    return fit_square(image, modality, side).convert("RGB")
+
+
+def check_plausible(size: tuple[int, int], path: Path, modality: str) -> None:
+    """A PafasError naming `path` when an image of `size` (width, height) cannot be a face crop."""
+    width, height = size
+    if min(width, height) < MIN_SIDE:
+        raise PafasError(f"{path}: the {modality} image is {width}x{height} pixels, too small for a face "
+                         f"(at least {MIN_SIDE}x{MIN_SIDE}); is it the right file?")
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise PafasError(f"{path}: the {modality} image is {width}x{height} pixels, too elongated for a face crop "
+                         f"(sides differ by more than {MAX_ASPECT:g}x); crop the face first")
+
+
+def check_outputs(outputs: dict[str, Path | None], inputs: list[FaceFiles]) -> None:
+    """Each output file (option -> path) can be written: not a folder, its folder exists and is writable,
+    no two outputs and no input share a path. Raises a PafasError naming the option and path."""
+    seen: dict[Path, str] = {}
+    sources = {p.resolve(): p for face in inputs for p in face.files.values() if p is not None}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        where = f"{option} {path}" if option else str(path)
+        if path.is_dir():
+            example = path / EXAMPLE_NAMES.get(option, "explain.out")
+            raise PafasError(f"{where}: is a folder; give a file path, e.g. {option} {example}".rstrip())
+        parent = path.parent
+        if not parent.exists():
+            raise PafasError(f"{where}: the folder {parent} does not exist; create it first or choose another path")
+        if not parent.is_dir():
+            raise PafasError(f"{where}: {parent} is not a folder")
+        if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise PafasError(f"{where}: cannot write there (permission denied); choose another path")
+        resolved = path.resolve()
+        if resolved in sources:
+            raise PafasError(f"{where}: is one of the input images; choose another output path")
+        if resolved in seen:
+            raise PafasError(f"{where}: the same file as {seen[resolved]}; give each output its own path")
+        seen[resolved] = where
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file in the same folder, renamed into place when complete."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -7,18 +7,26 @@ its base is loaded and the adapter applied), or a hub id (`Qwen/Qwen2.5-VL-3B-In
 safetensors only, and model code inside a folder runs only with `trust_remote_code=True`.
 `AutoPeftModel*` cannot load Qwen2.5-VL adapters (it asks `AutoModelForCausalLM`), so adapters
 go through `AutoModelForImageTextToText` + `PeftModel`.
+
+Damaged folders fail with one line naming the file: every safetensors file's header is checked
+against its size before loading (a truncated copy otherwise surfaces as safetensors' "incomplete
+metadata, file not fully covered" deep inside transformers), and JSON files are read through
+`processor.read_json`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pafas_cli.env import network_allowed
 from pafas_cli.errors import PafasError
+from pafas_cli.model.processor import REMEDY, read_json
 from pafas_cli.workspace import Resolved, Workspace
 
 # Inside a workspace version of model/sft/rl, the HF folder (weights or adapter + processor) lives here.
@@ -167,10 +175,57 @@ def _load_weights(folder: Path, device: Any, dtype: Any, trust_remote_code: bool
         found = ", ".join(sorted(p.name for p in folder.glob("*.bin"))) or "none"
         raise PafasError(f"{folder}: no .safetensors weights (found: {found}); only safetensors are loaded, "
                          "convert the checkpoint with save_pretrained(..., safe_serialization=True)")
+    for weights in sorted(folder.glob("*.safetensors")):
+        check_safetensors(weights)
     kwargs = {"device_map": str(device)} if device.type != "cpu" else {}
-    return AutoModelForImageTextToText.from_pretrained(
-        folder, dtype=dtype, use_safetensors=True, trust_remote_code=trust_remote_code, **kwargs
-    )
+    with _safetensors_errors(folder):
+        return AutoModelForImageTextToText.from_pretrained(
+            folder, dtype=dtype, use_safetensors=True, trust_remote_code=trust_remote_code, **kwargs
+        )
+
+
+# A safetensors file: 8 bytes (little-endian u64) = header length N, N bytes of JSON header, then the data.
+HEADER_LIMIT = 100_000_000  # safetensors' own limit on the header size
+
+
+def check_safetensors(path: Path) -> None:
+    """A PafasError naming `path` when it is not a complete safetensors file (cut short, or not one at all)."""
+    size = path.stat().st_size
+    try:
+        with path.open("rb") as fh:
+            prefix = fh.read(8)
+            length = int.from_bytes(prefix, "little") if len(prefix) == 8 else -1
+            header = fh.read(length) if 0 < length <= min(HEADER_LIMIT, size - 8) else b""
+    except OSError as exc:
+        raise PafasError(f"{path}: cannot be read ({exc.strerror or exc}); {REMEDY}") from None
+    try:
+        tensors = json.loads(header.decode("utf-8")) if header else None
+    except (UnicodeDecodeError, ValueError):
+        tensors = None
+    if not isinstance(tensors, dict):
+        raise PafasError(f"{path}: not a readable safetensors file ({size:,} bytes; its header is missing or "
+                         f"damaged, e.g. the file was cut short); {REMEDY}")
+    try:
+        ends = [int(t["data_offsets"][1]) for k, t in tensors.items() if k != "__metadata__"]
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise PafasError(f"{path}: not a readable safetensors file (a tensor entry of its header is damaged); "
+                         f"{REMEDY}") from None
+    expected = 8 + length + max(ends, default=0)
+    if size != expected:
+        state = "truncated" if size < expected else "longer than its header says"
+        raise PafasError(f"{path}: {state} ({size:,} bytes, its header describes {expected:,}; an interrupted copy, "
+                         f"download or save?); {REMEDY}")
+
+
+@contextmanager
+def _safetensors_errors(folder: Path) -> Iterator[None]:
+    """safetensors errors that slip past `check_safetensors` (e.g. a damaged tensor entry) as a PafasError."""
+    try:
+        yield
+    except Exception as exc:
+        if type(exc).__name__ != "SafetensorError":
+            raise
+        raise PafasError(f"{folder}: cannot read its safetensors weights ({exc}); {REMEDY}") from None
 
 
 def _check_vlm(folder: Path, trust_remote_code: bool) -> None:
@@ -178,10 +233,9 @@ def _check_vlm(folder: Path, trust_remote_code: bool) -> None:
     from transformers import AutoConfig
     from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING
 
-    try:
-        raw = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PafasError(f"{folder}/config.json: cannot be read: {exc}") from None
+    raw = read_json(folder / "config.json")
+    if not isinstance(raw, dict):
+        raise PafasError(f"{folder / 'config.json'}: expected a JSON object; {REMEDY}")
     if raw.get("auto_map") and not trust_remote_code:
         # Checked here: transformers would otherwise ask on the terminal.
         raise PafasError(f"{folder}: this model ships its own code (auto_map in config.json); set "
@@ -201,7 +255,8 @@ def _check_vlm(folder: Path, trust_remote_code: bool) -> None:
 def _adapter_base(folder: Path, ws: Workspace) -> Path:
     """The base model folder named by an adapter's `base_model_name_or_path`, or a clear error."""
     config_file = folder / ADAPTER_CONFIG
-    base = json.loads(config_file.read_text(encoding="utf-8")).get("base_model_name_or_path")
+    config = read_json(config_file)
+    base = config.get("base_model_name_or_path") if isinstance(config, dict) else None
     if not base:
         raise PafasError(f"{config_file}: base_model_name_or_path is empty, so the base model is unknown")
     relative = folder / base
@@ -222,10 +277,12 @@ def _load_adapter(folder: Path, base_folder: Path, device: Any, dtype: Any,
 
     if not (folder / ADAPTER_WEIGHTS).is_file():
         raise PafasError(f"{folder}: no {ADAPTER_WEIGHTS}; only safetensors adapters are loaded")
+    check_safetensors(folder / ADAPTER_WEIGHTS)
     if (base_folder / ADAPTER_CONFIG).is_file():
         raise PafasError(f"{folder / ADAPTER_CONFIG}: its base '{base_folder}' is itself an adapter; merge it first")
     base = _load_weights(base_folder, device, dtype, trust_remote_code)
-    model = PeftModel.from_pretrained(base, folder, is_trainable=False)
+    with _safetensors_errors(folder):
+        model = PeftModel.from_pretrained(base, folder, is_trainable=False)
     return model, folder if _has_processor(folder) else base_folder
 
 
@@ -247,6 +304,7 @@ def _checkpoint_dtype(folder: Path) -> Any:
     """The dtype a checkpoint was saved in (config.json `dtype`/`torch_dtype`), float32 if unstated."""
     import torch
 
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config = read_json(folder / "config.json")
+    config = config if isinstance(config, dict) else {}
     name = config.get("dtype") or config.get("torch_dtype") or "float32"
     return getattr(torch, name) if name in DTYPES[1:] else torch.float32

@@ -29,6 +29,9 @@ IMAGE_ONLY_CLASS = "Qwen2_5_VLImageOnlyProcessor"
 VIDEO_PROCESSOR_TYPE = "Qwen2VLVideoProcessor"
 # Files that may name the processor class (written by `save_pretrained` of different versions).
 CLASS_FILES = ("processor_config.json", "preprocessor_config.json", "tokenizer_config.json")
+# What to do about a damaged file of a model folder (the message names the file).
+REMEDY = ("restore the file from a copy, or re-create the folder (`pafas init-model` for a model version, "
+          "or re-run the stage that wrote it)")
 
 
 def chat_template() -> str:
@@ -131,6 +134,18 @@ def load_processor(folder: str | Path, trust_remote_code: bool = False) -> Any:
     return processor
 
 
+def read_json(path: Path, remedy: str = REMEDY) -> Any:
+    """A model folder's JSON file, or a PafasError naming it (unreadable, not UTF-8, invalid JSON) and `remedy`."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        what = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8 text"
+        where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise PafasError(f"{path}: not valid JSON ({what}{where}); {remedy}") from None
+    except OSError as exc:
+        raise PafasError(f"{path}: cannot be read ({exc.strerror or exc}); {remedy}") from None
+
+
 def _declared_class(folder: Path) -> str | None:
     """The processor class the folder's config files name (None when it holds no processor)."""
     if not ((folder / "processor_config.json").is_file() or (folder / "preprocessor_config.json").is_file()):
@@ -138,7 +153,10 @@ def _declared_class(folder: Path) -> str | None:
     for name in CLASS_FILES:
         path = folder / name
         if path.is_file():
-            declared = json.loads(path.read_text(encoding="utf-8")).get("processor_class")
+            data = read_json(path)
+            if not isinstance(data, dict):
+                raise PafasError(f"{path}: expected a JSON object, got {type(data).__name__}; {REMEDY}")
+            declared = data.get("processor_class")
             if declared:
                 return str(declared)
     return "unknown"

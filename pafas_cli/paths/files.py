@@ -7,14 +7,13 @@ from pathlib import Path
 import yaml
 
 from pafas_cli.errors import PafasError
-
-RECIPES_DIR = Path(__file__).resolve().parent.parent.parent / "recipes"
+from pafas_cli.recipe_files import RECIPES_DIR, shipped
 
 
 def locate(value: str, default_name: str) -> Path:
     """`value` as a path (absolute, relative to the working folder, or under recipes/); empty = the default file."""
     if not value:
-        return RECIPES_DIR / default_name
+        return shipped(default_name)
     path = Path(value).expanduser()
     if path.is_file() or path.is_absolute():
         return path

@@ -99,20 +99,20 @@ def _worker(argv: list[str]) -> None:
     from pafas_cli.config import load_recipe
     from pafas_cli.workspace import Workspace
 
-    recipe = load_recipe(recipe_file)
-    ws = Workspace(workspace)
-    if stage == "sft":
-        from pafas_cli.commands import sft as command
-    elif stage == "rl":
-        from pafas_cli.commands import rl as command
-    else:
-        raise PafasError(f"unknown training stage {stage!r}")
     try:
+        recipe = load_recipe(recipe_file)
+        ws = Workspace(workspace)
+        if stage == "sft":
+            from pafas_cli.commands import sft as command
+        elif stage == "rl":
+            from pafas_cli.commands import rl as command
+        else:
+            raise PafasError(f"unknown training stage {stage!r} (expected sft or rl)")
         command.run(recipe, ws, resume=resume)
     except PafasError as exc:
-        from pafas_cli.console import err_console
+        from pafas_cli.console import print_error
 
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        print_error(exc)  # verbatim, as the CLI prints it (no Rich markup read in the message)
         sys.exit(2)
     finally:
         _close_process_group()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pafas_cli.console import console
+from pafas_cli.console import console, tagged
 from pafas_cli.train import launch
 from pafas_cli.train.callbacks import COMPLETIONS_FILE, METRICS_FILE, truncate_after
 from pafas_cli.train.resume import CHECKPOINTS, checkpoint_step, plan_resume
@@ -47,7 +47,7 @@ def run_stage(stage: str, recipe, ws: Workspace, resume: str, inputs: list[dict]
     if state.is_main_process:
         sections = {"seed": recipe.seed, stage: recipe.to_dict()[stage]}
         plan = plan_resume(ws, stage, resume, sections)
-        console.print(f"[bold]{stage}[/]: {plan.message}")
+        console.print(tagged(f"{stage}:", "bold", plan.message))
         writer = ws.start(stage, recipe.to_dict(), inputs, seed=recipe.seed, resume=plan.version)
         if plan.checkpoint is not None:
             step = checkpoint_step(plan.checkpoint)
@@ -70,5 +70,5 @@ def run_stage(stage: str, recipe, ws: Workspace, resume: str, inputs: list[dict]
         writer.set_metrics(metrics)
         if not keep_checkpoints:
             shutil.rmtree(run.checkpoints, ignore_errors=True)
-    console.print(f"[green]saved[/] {stage}:{writer.version} -> {writer.path}")
+    console.print(tagged("saved", "green", f"{stage}:{writer.version} -> {writer.path}"))
     return writer.path

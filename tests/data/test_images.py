@@ -44,3 +44,39 @@ def test_padisi_npz_channels(tmp_path: Path):
     np.savez(tmp_path / "short.npz", data=np.zeros((1, 3, 4, 4)))
     with pytest.raises(PafasError, match="22"):
         load_modality(tmp_path / "short.npz", "depth")
+
+
+@pytest.mark.fault
+def test_16_bit_rgb_is_scaled_like_depth_not_saturated(tmp_path: Path):
+    """PIL's convert("RGB") clips 16-bit values at 255: a ramp came out 99.6 % white."""
+    from PIL import Image
+
+    ramp = (np.arange(64 * 64).reshape(64, 64) * 16).astype(np.uint16)  # 0 .. 65520
+    Image.fromarray(ramp).save(tmp_path / "r16.png")
+    rgb = np.asarray(load_modality(tmp_path / "r16.png", "rgb"))
+    assert rgb.shape == (64, 64, 3) and (rgb[..., 0] == rgb[..., 2]).all()
+    assert (rgb == 255).mean() < 0.01
+    assert np.array_equal(rgb[..., 0], np.asarray(load_modality(tmp_path / "r16.png", "depth")))  # same rule
+    assert np.asarray(load_modality(image(tmp_path / "c16.png", "I;16", 51400), "rgb"))[0, 0].tolist() == [200] * 3
+
+
+@pytest.mark.fault
+def test_a_very_large_image_warns_in_one_line_naming_the_file(tmp_path: Path, monkeypatch, capsys, recwarn):
+    from PIL import Image
+
+    path = Path(image(tmp_path / "big[x].png", "RGB", 5, size=64))  # 4096 pixels
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 3000)  # over the limit, under twice it: PIL only warns
+    assert load_modality(path, "rgb").size == (64, 64)
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: {path}: very large image (64x64") and len(err.strip().splitlines()) == 1
+    assert not [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)]
+
+
+@pytest.mark.fault
+def test_a_decompression_bomb_is_a_pafas_error_naming_the_file(tmp_path: Path, monkeypatch):
+    from PIL import Image
+
+    path = Path(image(tmp_path / "bomb.png", "RGB", 5, size=64))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # more than twice the limit: PIL refuses
+    with pytest.raises(PafasError, match="bomb.png: image too large to decode safely"):
+        load_modality(path, "depth")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pafas_cli.commands.explain import default_model, run
+from pafas_cli.commands.explain import default_model, exit_code, run
 from pafas_cli.errors import PafasError
 from pafas_cli.workspace import Workspace
 
@@ -96,3 +96,55 @@ def test_unusual_modes_are_converted(mini_workspace, tmp_path, capsys):
     run(recipe, ws, [str(rgba), str(grey), str(deep)], model=MODEL, json_out=True)
     obj = json.loads(capsys.readouterr().out)
     assert obj["error"] is None and obj["modalities"] == ["rgb", "depth", "ir"]
+
+
+@pytest.mark.fault
+def test_a_nan_score_prints_valid_json_with_null_and_an_error(mini_workspace, tmp_path, capsys, monkeypatch):
+    """A diverged model's NaN score used to print `"liveness": NaN`, which no JSON parser accepts."""
+    import pafas_cli.infer.predict as predict_module
+
+    ws, recipe = mini_workspace
+    monkeypatch.setattr(predict_module, "liveness_scores", 
+                        lambda model, processor, prompts, images, answers: [float("nan")] * len(prompts))
+    files = write_face(tmp_path, "dan", True, 9)
+    args = [str(files["rgb"]), str(files["depth"]), str(files["ir"])]
+    out, html = tmp_path / "dan.jsonl", tmp_path / "dan.html"
+    records = run(recipe, ws, args, model=MODEL, json_out=True, out=out, html=html)
+    printed = capsys.readouterr().out
+
+    def no_constants(name):
+        raise AssertionError(f"{name} is not JSON")
+
+    obj = json.loads(printed, parse_constant=no_constants)
+    assert obj["liveness"] is None and "not finite" in obj["error"]
+    assert json.loads(out.read_text(), parse_constant=no_constants) == obj
+    assert "not finite" in html.read_text()
+    assert exit_code(records) == 3
+    run(recipe, ws, args, model=MODEL)  # the panel view does not crash on it either
+    assert "liveness n/a" in capsys.readouterr().out
+
+
+@pytest.mark.fault
+def test_cli_folder_with_a_broken_face_exits_3_and_writes_the_rest(mini_workspace, tmp_path):
+    """Bracketed names print verbatim (Rich markup used to eat `[x]`), the good face is written, exit code 3."""
+    import os
+    import subprocess
+    import sys
+
+    ws, _ = mini_workspace
+    faces = tmp_path / "b[" / "x]faces"  # every path reads .../b[/x]faces/..., which crashed the printer
+    write_face(faces, "a[x]", True, 5)
+    (faces / "c[y]_rgb.png").write_text("not an image")
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "pafas_cli", "--workspace", str(ws.root), "explain", str(faces),
+                           "--model", MODEL, "--out", str(out), "--set", "eval.max_new_tokens=12"],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr
+    rows = {r["name"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert rows["a[x]"]["error"] is None and 0 <= rows["a[x]"]["liveness"] <= 1
+    assert f"{faces / 'c[y]_rgb.png'}: cannot read the rgb image" in rows["c[y]"]["error"]
+    assert "a[x]" in proc.stdout and "c[y]" in proc.stdout  # the summary table shows the names verbatim
+    assert f"wrote {out}" in proc.stdout
+    assert "1 of 2 face(s) failed" in proc.stderr and "exit code 3" in proc.stderr

@@ -151,3 +151,30 @@ def test_hub_id_already_in_the_cache_loads_offline(built, ws, monkeypatch, tmp_p
     loaded = load_model("someone/tiny-vlm", ws)
     assert loaded.resolved.hub_id == "someone/tiny-vlm"
     assert type(loaded.model).__name__ == "Qwen2_5_VLForConditionalGeneration"
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("keep", [0.5, 100, 0])
+def test_a_truncated_safetensors_file_is_one_clear_line(built, ws, tmp_path, keep):
+    """A cut-short copy surfaced as safetensors' 'incomplete metadata, file not fully covered' traceback."""
+    folder = tmp_path / "cut"
+    shutil.copytree(built.folder, folder)
+    weights = folder / "model.safetensors"
+    size = weights.stat().st_size
+    with weights.open("r+b") as fh:
+        fh.truncate(int(size * keep) if isinstance(keep, float) else keep)
+    with pytest.raises(PafasError) as err:
+        load_model(folder, ws)
+    message = str(err.value)
+    expected = "truncated" if isinstance(keep, float) else "not a readable safetensors file"
+    assert message.startswith(f"{weights}: {expected}") and "\n" not in message
+    assert "restore the file" in message and "pafas init-model" in message
+
+
+@pytest.mark.fault
+def test_a_damaged_adapter_config_names_the_file(adapter, ws, tmp_path):
+    folder = tmp_path / "adapter"
+    shutil.copytree(adapter[0], folder)
+    (folder / "adapter_config.json").write_text('{"base_model_name_or_path": ')
+    with pytest.raises(PafasError, match=r"adapter_config.json: not valid JSON \(Expecting value at line 1"):
+        load_model(folder, ws)

@@ -105,3 +105,20 @@ def test_folder_without_processor_is_an_error(tmp_path):
 def test_a_folder_saved_by_the_image_only_class_loads_without_repair(built, batch_for, tmp_path):
     built.processor.save_pretrained(tmp_path)  # e.g. a trainer checkpoint, before save_portable
     _same_encoding(batch_for(load_processor(tmp_path)), batch_for(built.processor))
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("text", ['{"processor_class": ', "\xff\xfe not json"])
+def test_a_malformed_processor_config_is_one_clear_line(built, ws, tmp_path, text):
+    """Invalid JSON used to escape as a JSONDecodeError traceback from `_declared_class`."""
+    from pafas_cli.model.loader import load_model
+
+    folder = tmp_path / "model"
+    shutil.copytree(built.folder, folder)
+    (folder / "processor_config.json").write_bytes(text.encode("latin-1"))
+    for load in (lambda: load_processor(folder), lambda: load_model(folder, ws)):
+        with pytest.raises(PafasError) as err:
+            load()
+        message = str(err.value)
+        assert message.startswith(f"{folder / 'processor_config.json'}: not valid JSON") and "\n" not in message
+        assert "restore the file" in message and "pafas init-model" in message

@@ -1,0 +1,185 @@
+"""`pafas explain` faults caught before any model work: unusable output paths, broken or implausible images,
+bracketed file names, atomic writes. The model loaders are replaced by stubs that fail the test if the
+weights would load, so these tests are fast (the end-to-end ones live in test_explain_command.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image
+from rich.console import Console
+
+from pafas_cli.commands import explain
+from pafas_cli.config import load_recipe
+from pafas_cli.errors import PafasError
+from pafas_cli.infer import explain_io
+from pafas_cli.workspace import Workspace
+
+from infer_helpers import write_face
+
+pytestmark = pytest.mark.fault
+SIDE = 56
+
+
+@pytest.fixture
+def no_model(monkeypatch, tmp_path):
+    """A model folder whose weights must never load; its processor (loaded before the images) is a stub.
+    Returns (recipe, workspace, model ref, calls): calls counts processor loads."""
+    import pafas_cli.commands.eval as eval_cmd
+    import pafas_cli.model.loader as loader
+
+    calls = {"processor": 0}
+
+    def processor_of(*args, **kwargs):
+        calls["processor"] += 1
+        return SimpleNamespace(image_processor=SimpleNamespace(size={"shortest_edge": SIDE * SIDE,
+                                                                     "longest_edge": SIDE * SIDE}))
+
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("the model was loaded although the run should have stopped before")
+
+    monkeypatch.setattr(loader, "load_processor_of", processor_of)
+    monkeypatch.setattr(eval_cmd, "load_for_inference", must_not_load)
+    model = tmp_path / "model"
+    model.mkdir()
+    return load_recipe(None), Workspace(tmp_path / "ws"), str(model), calls
+
+
+def _files(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+@pytest.mark.parametrize("option", ["out-nodir", "html-nodir", "html-dir"])
+def test_unusable_output_paths_fail_at_once_before_any_model_work(no_model, tmp_path, option):
+    recipe, ws, model, calls = no_model
+    faces = tmp_path / "faces"
+    write_face(faces, "f1", True, 1)
+    outputs = {"out-nodir": {"out": tmp_path / "nodir" / "x.jsonl"},
+               "html-nodir": {"html": tmp_path / "nodir" / "x.html"},
+               "html-dir": {"html": tmp_path / "faces"}}[option]
+    before = _files(tmp_path)
+    start = time.perf_counter()
+    with pytest.raises(PafasError) as err:
+        explain.run(recipe, ws, [str(faces)], model=model, **outputs)
+    assert time.perf_counter() - start < 1.0
+    message = str(err.value)
+    (flag, path), = outputs.items()
+    assert f"--{flag} {path}" in message and "\n" not in message
+    assert ("is a folder" if option == "html-dir" else "does not exist; create it first") in message
+    assert calls["processor"] == 0  # stopped before even the processor
+    assert _files(tmp_path) == before  # nothing written
+
+
+def test_an_output_that_is_an_input_image_is_refused(no_model, tmp_path):
+    recipe, ws, model, _ = no_model
+    files = write_face(tmp_path, "f1", True, 1)
+    with pytest.raises(PafasError, match="is one of the input images"):
+        explain.run(recipe, ws, [str(files["rgb"]), "-", "-"], model=model, html=files["rgb"])
+
+
+def test_broken_and_implausible_single_images_fail_before_the_model_loads(no_model, tmp_path):
+    recipe, ws, model, calls = no_model
+    broken = tmp_path / "notes_rgb.png"
+    broken.write_text("this is not an image")
+    with pytest.raises(PafasError, match="notes_rgb.png: cannot read the rgb image"):
+        explain.run(recipe, ws, [str(broken), "-", "-"], model=model)
+    tiny = tmp_path / "tiny_rgb.png"
+    Image.new("RGB", (8, 8)).save(tiny)
+    with pytest.raises(PafasError, match="tiny_rgb.png: the rgb image is 8x8 pixels, too small"):
+        explain.run(recipe, ws, [str(tiny), "-", "-"], model=model)
+    strip = tmp_path / "strip_depth.png"
+    Image.new("L", (400, 40)).save(strip)
+    files = write_face(tmp_path, "s", True, 2)
+    with pytest.raises(PafasError, match="strip_depth.png: the depth image is 400x40 pixels, too elongated"):
+        explain.run(recipe, ws, [str(files["rgb"]), str(strip), "-"], model=model)
+    assert calls["processor"] == 0  # images are checked before even transformers is imported
+
+
+def test_images_are_resized_again_when_the_model_pins_another_side(no_model, tmp_path, monkeypatch):
+    import pafas_cli.commands.eval as eval_cmd
+
+    recipe, ws, model, _ = no_model
+    assert recipe.paths.image_size == SIDE
+    big = SimpleNamespace(image_processor=SimpleNamespace(size={"shortest_edge": 112 * 112, "longest_edge": 112 * 112}))
+    monkeypatch.setattr("pafas_cli.model.loader.load_processor_of", lambda *a, **k: big)
+    monkeypatch.setattr(eval_cmd, "load_for_inference", lambda *a, **k: SimpleNamespace(resolved=None))
+    seen = {}
+
+    def fake_predict(loaded, recipe, present, images, side, show_progress):
+        seen["sizes"] = {img.size for face in images for img in face.values()}
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(explain, "_predict", fake_predict)
+    files = write_face(tmp_path, "f", True, 1)
+    with pytest.raises(RuntimeError, match="stop"):
+        explain.run(recipe, ws, [str(files["rgb"]), str(files["depth"]), "-"], model=model)
+    assert seen["sizes"] == {(112, 112)}
+
+
+def test_a_folder_whose_faces_all_fail_writes_their_errors_and_exits_3_without_a_model(no_model, tmp_path):
+    recipe, ws, model, _ = no_model
+    faces = tmp_path / "faces"
+    faces.mkdir()
+    (faces / "a[x]_rgb.png").write_text("broken")
+    Image.new("RGB", (4, 4)).save(faces / "b_rgb.png")
+    out = tmp_path / "out.jsonl"
+    records = explain.run(recipe, ws, [str(faces)], model=model, out=out)
+    assert explain.exit_code(records) == explain.EXIT_SOME_FAILED == 3
+    rows = {r["name"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert "a[x]_rgb.png: cannot read the rgb image" in rows["a[x]"]["error"]
+    assert "too small" in rows["b"]["error"]
+
+
+def test_bracketed_names_in_a_broken_single_face_print_verbatim(no_model, tmp_path, monkeypatch, capsys):
+    """`[/x]` in a path used to crash Rich's markup parser in the CLI's error printer."""
+    from pafas_cli import cli
+
+    recipe, ws, model, _ = no_model
+    folder = tmp_path / "b["
+    folder.mkdir()
+    broken = folder / "x]_rgb.png"  # the path reads .../b[/x]_rgb.png
+    broken.write_text("not an image")
+    monkeypatch.setattr(sys, "argv", ["pafas", "--workspace", str(tmp_path / "ws"), "explain", str(broken), "-", "-",
+                                      "--model", model])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: {broken}: cannot read the rgb image" in err and "b[/x]_rgb.png" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_write_atomic_leaves_nothing_behind_when_the_write_fails(tmp_path, monkeypatch):
+    target = tmp_path / "out.jsonl"
+    target.write_text("previous\n")
+
+    def fail(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(explain_io.os, "replace", fail)
+    with pytest.raises(OSError):
+        explain_io.write_atomic(target, "new\n")
+    assert target.read_text() == "previous\n"  # the old file is untouched, not half-overwritten
+    assert _files(tmp_path) == {"out.jsonl"}  # and no temporary file is left
+
+
+def test_non_finite_scores_give_null_and_an_error_never_nan():
+    face = explain_io.FaceFiles("f", {"rgb": Path("f_rgb.png"), "depth": None, "ir": None})
+    answer = SimpleNamespace(decision=0, well_formed=True, nodes=("Spoof Face",), deepest="Spoof Face", error=None)
+    for score in (float("nan"), float("inf")):
+        r = explain.record(face, "m", SimpleNamespace(answer=answer, score=score, reasoning="r", text="t"))
+        text = json.dumps(r, allow_nan=False)  # raises on NaN/inf
+        assert json.loads(text)["liveness"] is None and "not finite" in r["error"]
+        assert explain.exit_code([r]) == 3
+        shown = io.StringIO()
+        Console(file=shown, width=100).print(explain._panel(r))  # the panel view renders without a score
+        assert "liveness n/a" in shown.getvalue() and "error: liveness score is" in shown.getvalue()
+    good = explain.record(face, "m", SimpleNamespace(answer=answer, score=np.float32(0.25), reasoning="r", text="t"))
+    assert good["liveness"] == 0.25 and good["error"] is None and explain.exit_code([good]) == 0
