@@ -7,20 +7,30 @@ Layout::
     <workspace>/<stage>/.reserved/v00N        version numbers handed out (never removed)
 
 A version number is reserved by an atomic `mkdir` under `.reserved/`, so two runs started at once
-never share one. Work is written into `vNNN.partial/` and renamed to `vNNN/` only when complete,
+never share one. The `vNNN.partial/` folder appears (renamed from a hidden staging folder) only with its
+`running` manifest already in it, so a reader never takes a run that is starting for an interrupted one.
+Work is written into `vNNN.partial/` and renamed to `vNNN/` only when complete,
 so readers never see half a version and `stage:latest` only ever resolves complete ones.
 A failed or interrupted run keeps its `.partial` folder (and its checkpoints) for `--resume`.
+
+Disk faults (full disk, quota, read-only file system, no permission) while the workspace writes become a
+`PafasError` naming the path and what to do; the failure is recorded in the manifest where it can still be
+written, and no temp file is left behind. A manifest that cannot be read (truncated JSON, not a mapping,
+missing keys) makes that version `corrupt` (`VersionInfo.problem` says why); the others still list.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -33,6 +43,13 @@ STAGES = ("synth", "paths", "model", "sft", "rl", "eval")
 VERSION_RE = re.compile(r"^v(\d{3,})(\.partial)?$")
 MANIFEST = "manifest.json"
 PARTIAL = ".partial"
+STATUSES = ("running", "complete", "failed", "interrupted")
+# OSErrors a user fixes on the disk, not in the code: turned into one-line PafasErrors.
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+# Manifest keys every version has, and the types of the optional ones that readers use (None allowed).
+REQUIRED_KEYS = {"stage": str, "version": str, "status": str}
+TYPED_KEYS = {"created": str, "finished": str, "recipe": dict, "inputs": list, "metrics": dict, "error": str,
+              "fingerprint": str, "argv": list}
 
 
 def default_root() -> Path:
@@ -69,14 +86,19 @@ class VersionInfo:
     version: str
     path: Path
     manifest: dict = field(default_factory=dict)
+    # Why the manifest cannot be used (names the file), or None; such a version's status is `corrupt`.
+    problem: str | None = None
 
     @property
     def status(self) -> str:
+        if self.problem:
+            return "corrupt"
         if not self.path.name.endswith(PARTIAL):
             return self.manifest.get("status", "complete")
         status = self.manifest.get("status", "running")
-        if status == "running" and not _pid_alive(self.manifest.get("pid")):
-            return "interrupted"
+        if status in ("running", "complete"):
+            # "complete" in a .partial folder: the run was finishing (renaming) or died before the rename.
+            return "running" if _pid_alive(self.manifest.get("pid")) else "interrupted"
         return status
 
     @property
@@ -143,11 +165,48 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def disk_error(exc: OSError, path: str | Path, doing: str = "write") -> PafasError:
+    """One line for an OSError met writing the workspace: what failed, where, and what to do about it."""
+    where = exc.filename or path
+    code = exc.errno
+    if code == errno.ENOSPC:
+        hint = "free space there, or point --workspace (PAFAS_WORKSPACE) at a disk with room"
+    elif code == errno.EDQUOT:
+        hint = "free space within the quota, or use a --workspace (PAFAS_WORKSPACE) outside it"
+    elif code == errno.EROFS:
+        hint = "the workspace must be writable: use another --workspace (PAFAS_WORKSPACE)"
+    elif code in (errno.EACCES, errno.EPERM):
+        hint = "give this user access there, or use another --workspace (PAFAS_WORKSPACE)"
+    else:
+        hint = "check the disk and the folder, or use another --workspace (PAFAS_WORKSPACE)"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return PafasError(f"cannot {doing} {where}: {reason}; {hint}")
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
 def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (temp file + rename) so a crash never leaves half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    """Write JSON atomically (temp file + rename) so a crash never leaves half a file.
+
+    An OSError (full disk, read-only, no permission) removes the temp file and raises a PafasError naming
+    `path`; the previous file, if any, is left as it was.
+    """
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove_quietly(tmp)
+        raise disk_error(exc, path) from exc
 
 
 class Workspace:
@@ -162,19 +221,30 @@ class Workspace:
         if not stage_dir.is_dir():
             return []
         found = []
-        for child in stage_dir.iterdir():
+        try:
+            children = list(stage_dir.iterdir())
+        except OSError as exc:
+            raise disk_error(exc, stage_dir, "read") from exc
+        for child in children:
             m = VERSION_RE.match(child.name)
             if not m or not child.is_dir() or (m.group(2) and not include_partial):
                 continue
-            manifest = _read_manifest(child)
-            found.append(VersionInfo(stage, f"v{m.group(1)}", child, manifest))
+            manifest, problem = read_manifest(child)
+            if problem is None and not manifest and not m.group(2):
+                problem = f"{child / MANIFEST}: missing (a complete version always has one)"
+            if problem is None and manifest:
+                problem = check_manifest(manifest, child / MANIFEST)
+            found.append(VersionInfo(stage, f"v{m.group(1)}", child, {} if problem else manifest, problem))
         return sorted(found, key=lambda v: (v.number, v.path.name.endswith(PARTIAL)))
 
     def stages(self) -> list[str]:
         if not self.root.is_dir():
             return []
         known = [s for s in STAGES if (self.root / s).is_dir()]
-        other = sorted(p.name for p in self.root.iterdir() if p.is_dir() and p.name not in STAGES)
+        try:
+            other = sorted(p.name for p in self.root.iterdir() if p.is_dir() and p.name not in STAGES)
+        except OSError as exc:
+            raise disk_error(exc, self.root, "read") from exc
         return known + [s for s in other if not s.startswith(".")]
 
     def latest(self, stage: str) -> VersionInfo | None:
@@ -192,7 +262,11 @@ class Workspace:
             return self._resolve_tag(stage, text, text)
         path = Path(text).expanduser()
         if path.exists():
-            manifest = _read_manifest(path) if path.is_dir() else {}
+            manifest, problem = read_manifest(path) if path.is_dir() else ({}, None)
+            if problem is None and manifest.get("stage") and manifest.get("version"):
+                problem = check_manifest(manifest, path / MANIFEST)
+            if problem:
+                raise PafasError(f"'{text}': {_corrupt_hint(problem, path)}")
             if manifest.get("stage") and manifest.get("version"):
                 if manifest.get("status") != "complete":
                     raise PafasError(f"{path} is a {manifest.get('status')} version; only complete ones can be used")
@@ -214,6 +288,8 @@ class Workspace:
                 )
         else:
             info = self.get(stage, tag)
+            if info.problem:
+                raise PafasError(f"'{ref}': {_corrupt_hint(info.problem, info.path)}")
             if info.status != "complete":
                 raise PafasError(f"'{ref}' is {info.status}, not complete; it cannot be used as an input")
         return Resolved(ref, info.path.resolve(), stage, info.version, info.manifest.get("fingerprint"))
@@ -228,18 +304,27 @@ class Workspace:
 
     # -- writing -------------------------------------------------------------------------
     def reserve(self, stage: str) -> str:
-        """Atomically reserve the next version number for `stage`."""
+        """Atomically reserve the next version number for `stage`.
+
+        The reservation is the `mkdir` of `.reserved/vNNN`: it either creates the folder or fails with
+        FileExistsError, never both for two processes, so a number is handed out once; taken -> try the next.
+        """
         reserved = self.root / stage / ".reserved"
-        reserved.mkdir(parents=True, exist_ok=True)
-        existing = [int(m.group(1)) for p in reserved.iterdir() if (m := VERSION_RE.match(p.name))]
+        try:
+            reserved.mkdir(parents=True, exist_ok=True)
+            existing = [int(m.group(1)) for p in reserved.iterdir() if (m := VERSION_RE.match(p.name))]
+        except OSError as exc:
+            raise disk_error(exc, reserved, "reserve a version number in") from exc
         existing += [v.number for v in self.versions(stage)]
         number = max(existing, default=0) + 1
         while True:
             try:
-                (reserved / f"v{number:03d}").mkdir()
+                os.mkdir(reserved / f"v{number:03d}")
                 return f"v{number:03d}"
             except FileExistsError:
                 number += 1
+            except OSError as exc:
+                raise disk_error(exc, reserved, "reserve a version number in") from exc
 
     def start(self, stage: str, recipe: dict | None, inputs: list[dict] | None = None,
               seed: int | None = None, resume: VersionInfo | None = None) -> "VersionWriter":
@@ -248,7 +333,8 @@ class Workspace:
             return VersionWriter(self, stage, resume.version, resume.path, resume.manifest, resumed=True)
         version = self.reserve(stage)
         path = self.root / stage / f"{version}{PARTIAL}"
-        path.mkdir(parents=True)
+        # Written in a hidden staging folder and renamed: `vNNN.partial` never exists without its manifest.
+        staging = self.root / stage / f".{version}{PARTIAL}.new"
         manifest = {
             "stage": stage,
             "version": version,
@@ -264,12 +350,22 @@ class Workspace:
             "git_revision": git_revision(),
             "metrics": {},
         }
-        write_json(path / MANIFEST, manifest)
+        try:
+            os.mkdir(staging)
+            write_json(staging / MANIFEST, manifest)
+            os.rename(staging, path)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise disk_error(exc, path, "create") from exc
+        except PafasError:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         return VersionWriter(self, stage, version, path, manifest)
 
     def unfinished(self, stage: str) -> list[VersionInfo]:
-        """Versions that did not complete (candidates for `--resume`), oldest first."""
-        return [v for v in self.versions(stage) if v.path.name.endswith(PARTIAL) and v.status != "running"]
+        """Versions that did not complete (candidates for `--resume`), oldest first; not running or corrupt ones."""
+        return [v for v in self.versions(stage)
+                if v.path.name.endswith(PARTIAL) and v.status not in ("running", "corrupt")]
 
 
 class VersionWriter:
@@ -302,27 +398,97 @@ class VersionWriter:
     def __exit__(self, exc_type, exc, tb) -> bool:
         elapsed = round(time.time() - self._t0, 2)
         if exc_type is None:
-            self.manifest.update(status="complete", finished=_now(), seconds=elapsed, pid=None)
-            self.manifest["fingerprint"] = fingerprint_dir(self.path)
-            write_json(self.path / MANIFEST, self.manifest)
-            os.replace(self.path, self.final_path)
-            self.path = self.final_path
-        else:
-            status = "interrupted" if issubclass(exc_type, KeyboardInterrupt) else "failed"
-            self.manifest.update(status=status, finished=_now(), seconds=elapsed, pid=None,
-                                 error=f"{exc_type.__name__}: {exc}")
-            write_json(self.path / MANIFEST, self.manifest)
+            try:
+                self._finish(elapsed)
+            except PafasError as err:
+                note = self._record_end("failed", elapsed, str(err))
+                raise PafasError(f"{err}{note}") from err.__cause__
+            return False
+        status = "interrupted" if issubclass(exc_type, KeyboardInterrupt) else "failed"
+        note = self._record_end(status, elapsed, f"{exc_type.__name__}: {exc}")
+        if isinstance(exc, OSError) and exc.errno in DISK_ERRNOS:
+            doing = "access" if exc.errno in (errno.EACCES, errno.EPERM) else "write"
+            raise PafasError(f"{disk_error(exc, self.path, doing)}{note}") from exc
         return False
 
+    def _finish(self, elapsed: float) -> None:
+        """Fingerprint, write the complete manifest, rename `.partial` away (PafasError on a disk fault)."""
+        # The pid stays until the rename: a `.partial` that says complete and whose process is alive is
+        # still finishing (running), one whose process is gone died before the rename (interrupted).
+        self.manifest.update(status="complete", finished=_now(), seconds=elapsed)
+        try:
+            self.manifest["fingerprint"] = fingerprint_dir(self.path)
+        except OSError as exc:
+            raise disk_error(exc, self.path, "read back") from exc
+        write_json(self.path / MANIFEST, self.manifest)
+        try:
+            os.replace(self.path, self.final_path)
+        except OSError as exc:
+            raise disk_error(exc, self.final_path, f"rename {self.path.name} to") from exc
+        self.path = self.final_path
 
-def _read_manifest(path: Path) -> dict:
-    file = path / MANIFEST
+    def _record_end(self, status: str, elapsed: float, error: str) -> str:
+        """Write the failed/interrupted manifest if the disk still allows; the note to add to the error."""
+        self.manifest.update(status=status, finished=_now(), seconds=elapsed, pid=None, error=error)
+        self.manifest.pop("fingerprint", None)
+        try:
+            write_json(self.path / MANIFEST, self.manifest)
+        except PafasError:
+            return (f" ({self.ref} stays in {self.path}; its manifest could not be updated either, "
+                    "so it reads as interrupted)")
+        return f" ({self.ref} is kept as {status} in {self.path})"
+
+
+def read_manifest(folder: Path) -> tuple[dict, str | None]:
+    """(manifest, problem) of a folder: ({}, None) without a manifest; a problem (naming the file) when it
+    cannot be read, is not JSON (e.g. truncated) or not a JSON object."""
+    file = Path(folder) / MANIFEST
     if not file.is_file():
-        return {}
+        return {}, None
     try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {"status": "corrupt"}
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, f"{file}: unreadable ({getattr(exc, 'strerror', None) or exc})"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        what = "empty" if not text.strip() else f"truncated or invalid JSON at line {exc.lineno} column {exc.colno}"
+        return {}, f"{file}: {what} ({exc.msg})"
+    if not isinstance(data, dict):
+        return {}, f"{file}: a JSON {type(data).__name__}, not an object"
+    return data, None
+
+
+def check_manifest(manifest: dict, file: Path) -> str | None:
+    """The problem with a workspace version's manifest (missing key, wrong type, unknown status), or None."""
+    for key, tp in REQUIRED_KEYS.items():
+        if key not in manifest:
+            return f"{file}: missing key '{key}'"
+        if not isinstance(manifest[key], tp):
+            return f"{file}: '{key}' is a {type(manifest[key]).__name__}, not a {tp.__name__}"
+    if manifest["status"] not in STATUSES:
+        return f"{file}: unknown status '{manifest['status']}' (one of {', '.join(STATUSES)})"
+    for key, tp in TYPED_KEYS.items():
+        value = manifest.get(key)
+        if value is not None and not isinstance(value, tp):
+            return f"{file}: '{key}' is a {type(value).__name__}, not a {tp.__name__}"
+    return None
+
+
+def load_manifest(folder: Path) -> dict:
+    """A version folder's manifest, checked; PafasError naming the file when it is missing or corrupt."""
+    manifest, problem = read_manifest(folder)
+    if problem is None and not manifest:
+        raise PafasError(f"{Path(folder) / MANIFEST}: missing; {folder} is not a workspace version")
+    problem = problem or check_manifest(manifest, Path(folder) / MANIFEST)
+    if problem:
+        raise PafasError(_corrupt_hint(problem, folder))
+    return manifest
+
+
+def _corrupt_hint(problem: str, folder: Path) -> str:
+    return (f"corrupt manifest: {problem}; restore the file from a backup or delete {folder} "
+            "(the other versions are unaffected)")
 
 
 def _quick_fingerprint(path: Path) -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 from pafas_cli.console import console, fmt, rows_table
+from pafas_cli.errors import PafasError
 from pafas_cli.workspace import Workspace
 
-STATUS_STYLE = {"complete": "green", "running": "yellow", "failed": "red", "interrupted": "red"}
+STATUS_STYLE = {"complete": "green", "running": "yellow", "failed": "red", "interrupted": "red",
+                "corrupt": "bold red"}
 
 
 def headline(metrics: dict, limit: int = 4) -> str:
@@ -15,22 +19,34 @@ def headline(metrics: dict, limit: int = 4) -> str:
 
 
 def run(ws: Workspace, stage: str | None = None) -> None:
+    """List every version; a corrupt manifest is marked in its row, the rest still list, then one error line."""
     stages = [stage] if stage else ws.stages()
     if not stages or not any(ws.versions(s) for s in stages):
         console.print(f"workspace {ws.root} has no versions yet (start with `pafas build-paths`)")
         return
-    rows = []
+    rows, broken = [], []
     for name in stages:
         for info in ws.versions(name):
             style = STATUS_STYLE.get(info.status, "white")
+            if info.problem:
+                broken.append(info)
+                rows.append((f"{name}:{info.version}", f"[{style}]corrupt[/]", "-", "-",
+                             escape(f"manifest unreadable: {info.path.name}/manifest.json")))
+                continue
             inputs = ", ".join(
-                i.get("ref") or i.get("name", "?") for i in info.manifest.get("inputs", []) if isinstance(i, dict)
+                str(i.get("ref") or i.get("name", "?")) for i in info.manifest.get("inputs") or []
+                if isinstance(i, dict)
             )
             rows.append((
                 f"{name}:{info.version}",
                 f"[{style}]{info.status}[/]",
                 (info.manifest.get("created") or "")[:19].replace("T", " "),
-                inputs or "-",
-                headline(info.manifest.get("metrics") or {}),
+                escape(inputs) or "-",
+                escape(headline(info.manifest.get("metrics") or {})),
             ))
     console.print(rows_table(f"workspace {ws.root}", ["version", "status", "created", "inputs", "metrics"], rows))
+    if broken:
+        more = f" (and {len(broken) - 1} more corrupt: {', '.join(f'{b.stage}:{b.version}' for b in broken[1:])})" \
+            if len(broken) > 1 else ""
+        raise PafasError(f"corrupt manifest: {broken[0].problem}{more}; restore it from a backup or delete "
+                         f"{broken[0].path} (the versions above are listed)")

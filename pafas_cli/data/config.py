@@ -10,6 +10,16 @@ from typing import Literal
 SYNTH_VERSION = 1
 SOURCE_NAMES = ("synthetic", "casia-surf", "cefa", "wmca", "padisi", "list")
 DOMAIN_KEYS = {"source", "root", "lists"}
+# The MMDG protocol presets (source domains -> target domains).
+PRESETS: dict[str, tuple[str, ...]] = {
+    "P1": ("CPS->W", "CPW->S", "CSW->P", "PSW->C"),
+    "P2": ("CPS->W", "CPW->S", "CSW->P", "PSW->C"),
+    "P3": ("CW->PS", "PS->CW"),
+}
+# Protocol 2: the modalities blanked at test time -> the eval set holding that copy of the test set.
+P2_TEST_SETS: dict[tuple[str, ...], str] = {
+    ("depth",): "test_missing_depth", ("ir",): "test_missing_ir", ("depth", "ir"): "test_missing_both"}
+MISSING_VARIANTS: tuple[tuple[str, ...], ...] = tuple(P2_TEST_SETS)
 
 
 @dataclass
@@ -50,8 +60,13 @@ class DataConfig:
     # Cap on dev (source-domain validation) and test samples, stratified the same way; 0 = all.
     n_dev: int = 0
     n_test: int = 0
-    # A missing or unreadable image: "skip" the line with a counted warning, or "stop" with its path and line.
-    on_missing: Literal["skip", "stop"] = "skip"
+    # A missing or unreadable image: "skip" the line (counted, the first paths shown in the build summary),
+    # "stop" at the first with its path and line, or "error": read every list, then fail with the count
+    # and the first paths per split.
+    on_missing: Literal["skip", "stop", "error"] = "skip"
+    # With "skip": the largest share of a split's lines that may be skipped (0-1); more is an error naming
+    # the count and the first paths (a wrong root or list usually loses far more than this).
+    max_missing: float = 0.05
     # The synthetic benchmark drawn when source is synthetic and root is empty.
     synth: SynthConfig = field(default_factory=SynthConfig)
 
@@ -62,8 +77,9 @@ class DataConfig:
         for key in ("n_train", "n_dev", "n_test"):
             if getattr(self, key) < 0:
                 raise ValueError(f"{key}: must be >= 0 (0 = all), got {getattr(self, key)}")
-        from pafas_cli.data.protocols import parse_split
-
+        if not 0.0 <= self.max_missing <= 1.0:
+            raise ValueError(f"max_missing: a fraction of a split's lines between 0 and 1 "
+                             f"(e.g. 0.05 = 5%), got {self.max_missing}")
         try:
             parse_split(self.protocol, self.split)
         except ValueError as exc:
@@ -81,3 +97,18 @@ class DataConfig:
             self.synth.validate()
         except ValueError as exc:
             raise ValueError(f"synth.{exc}") from None
+
+
+def parse_split(protocol: str, split: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """("CPS->W" | "W", protocol) -> (source domains, target domains), checked against the presets."""
+    text = split.replace(" ", "").replace("→", "->")
+    presets = PRESETS[protocol]
+    if "->" not in text:
+        matches = [p for p in presets if p.split("->")[1] == text]
+        if not matches:
+            raise ValueError(f"'{split}' is not a target of {protocol} (splits: {', '.join(presets)})")
+        text = matches[0]
+    if text not in presets:
+        raise ValueError(f"'{split}' is not a {protocol} split (splits: {', '.join(presets)})")
+    sources, targets = text.split("->")
+    return tuple(sources), tuple(targets)

@@ -19,34 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from pafas_cli.data.config import DataConfig
+from pafas_cli.data.config import MISSING_VARIANTS, DataConfig, parse_split
 from pafas_cli.data.sample import FaceSample
 from pafas_cli.data.sources import SOURCES, check_root, list_domains, read_source
 from pafas_cli.data.sources.reading import Problems, count_by
 from pafas_cli.errors import PafasError
 
-PRESETS: dict[str, tuple[str, ...]] = {
-    "P1": ("CPS->W", "CPW->S", "CSW->P", "PSW->C"),
-    "P2": ("CPS->W", "CPW->S", "CSW->P", "PSW->C"),
-    "P3": ("CW->PS", "PS->CW"),
-}
-# P2 test variants: which modalities are blanked at test time.
-MISSING_VARIANTS: tuple[tuple[str, ...], ...] = (("depth",), ("ir",), ("depth", "ir"))
-
-
-def parse_split(protocol: str, split: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """("CPS->W" | "W", protocol) -> (source domains, target domains), checked against the presets."""
-    text = split.replace(" ", "").replace("→", "->")
-    presets = PRESETS[protocol]
-    if "->" not in text:
-        matches = [p for p in presets if p.split("->")[1] == text]
-        if not matches:
-            raise ValueError(f"'{split}' is not a target of {protocol} (splits: {', '.join(presets)})")
-        text = matches[0]
-    if text not in presets:
-        raise ValueError(f"'{split}' is not a {protocol} split (splits: {', '.join(presets)})")
-    sources, targets = text.split("->")
-    return tuple(sources), tuple(targets)
+# How many missing-image lines per split the summary, the manifest and the errors quote.
+SHOWN_MISSING = 3
 
 
 @dataclass
@@ -65,6 +45,10 @@ class Splits:
     skipped: list[str] = field(default_factory=list)
     # P2: modality sets to blank at test time.
     missing_variants: tuple[tuple[str, ...], ...] = ()
+    # The same skipped lines per split, and how many entries each split read before subsampling
+    # (kept + skipped), for the build summary.
+    skipped_by_split: dict[str, list[str]] = field(default_factory=dict)
+    read_by_split: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> dict:
         """Counts per split, domain, label and attack (deepest known node), for tables and manifests."""
@@ -76,6 +60,8 @@ class Splits:
             "protocol": self.protocol, "sources": "".join(self.sources), "targets": "".join(self.targets),
             "train": len(self.train), "dev": len(self.dev), "test": len(self.test),
             "skipped": len(self.skipped), "counts": rows,
+            "skipped_by_split": {k: len(v) for k, v in self.skipped_by_split.items()},
+            "skipped_first": {k: v[:SHOWN_MISSING] for k, v in self.skipped_by_split.items() if v},
             "missing_variants": ["+".join(v) for v in self.missing_variants],
         }
 
@@ -154,7 +140,7 @@ def ensure_synth(cfg: DataConfig, ws):
         info = read_info(latest.path) or {}
         if all(info.get(k) == v for k, v in wanted.items()):
             return ws.resolve(f"synth:{latest.version}")
-    from pafas_cli.commands.synth import write_version
+    from pafas_cli.data.synth.version import write_version
 
     return ws.resolve(write_version(cfg, ws))
 
@@ -162,7 +148,6 @@ def ensure_synth(cfg: DataConfig, ws):
 def build_splits(cfg: DataConfig, seed: int, ws) -> Splits:
     """Train (source domains, subsampled), dev (source-domain validation) and test (target domains)."""
     mapping, inputs, intra = resolve_domains(cfg, ws)
-    problems = Problems(cfg.on_missing)
     if intra:
         (letter,) = mapping
         sources = targets = (letter,)
@@ -176,18 +161,66 @@ def build_splits(cfg: DataConfig, seed: int, ws) -> Splits:
                              f"{', '.join(absent)} {'is' if len(absent) == 1 else 'are'} not available "
                              f"(have {', '.join(sorted(mapping)) or 'none'}); add them under data.domains")
     parts: dict[str, list[FaceSample]] = {"train": [], "dev": [], "test": []}
+    # One Problems per split, so missing images are counted (and limited) per split.
+    problems = {split: Problems(cfg.on_missing) for split in parts}
     for domain in sorted(set(sources) | set(targets)):
         source, root, lists = mapping[domain]
         wanted = [s for s, doms in (("train", sources), ("dev", sources), ("test", targets)) if domain in doms]
-        for split, samples in read_source(source, root, domain, wanted, problems, lists).items():
-            parts[split] += samples
+        for split in wanted:
+            parts[split] += read_source(source, root, domain, [split], problems[split], lists)[split]
+    name = f"{protocol} {''.join(sources)}->{''.join(targets)}"
+    skipped = {split: problems[split].skipped for split in parts}
+    read = {split: len(parts[split]) + len(skipped[split]) for split in parts}
+    check_missing(cfg, skipped, read)
     for split in parts:
         if not parts[split]:
-            raise PafasError(f"data: the {split} split is empty for {protocol} {''.join(sources)}->{''.join(targets)}")
+            raise PafasError(_empty_split(split, name, problems[split]))
     return Splits(
         train=stratified_subsample(parts["train"], cfg.n_train, seed),
         dev=stratified_subsample(parts["dev"], cfg.n_dev, seed + 1),
         test=stratified_subsample(parts["test"], cfg.n_test, seed + 2),
-        protocol=protocol, sources=sources, targets=targets, inputs=inputs, skipped=problems.skipped,
+        protocol=protocol, sources=sources, targets=targets, inputs=inputs,
+        skipped=[line for split in parts for line in skipped[split]],
         missing_variants=MISSING_VARIANTS if protocol == "P2" else (),
+        skipped_by_split=skipped, read_by_split=read,
     )
+
+
+def check_missing(cfg: DataConfig, skipped: dict[str, list[str]], read: dict[str, int]) -> None:
+    """`data.on_missing: error` -> fail on any missing image; `skip` -> fail beyond `data.max_missing` of a
+    split. Either error names the counts per split and the first lines (list file, line, image path)."""
+    if cfg.on_missing == "error":
+        over = [split for split in skipped if skipped[split]]
+        if over:
+            raise PafasError(f"data.on_missing=error: {_counts(over, skipped, read)} missing or unreadable, "
+                             f"e.g. {_examples(over, skipped)}; fix data.root or the lists, or set "
+                             "data.on_missing=skip to leave such lines out")
+        return
+    over = [split for split in skipped if skipped[split] and len(skipped[split]) > cfg.max_missing * read[split]]
+    if over:
+        raise PafasError(f"data: {_counts(over, skipped, read)} missing or unreadable, more than "
+                         f"data.max_missing={cfg.max_missing:.0%} of a split, e.g. {_examples(over, skipped)}; "
+                         "check data.root and the lists (a wrong root loses most images), or raise "
+                         "data.max_missing to skip them")
+
+
+def _counts(splits: list[str], skipped: dict[str, list[str]], read: dict[str, int]) -> str:
+    return ", ".join(f"{len(skipped[s])} of {read[s]} {s} images ({len(skipped[s]) / max(read[s], 1):.0%})"
+                     for s in splits)
+
+
+def _examples(splits: list[str], skipped: dict[str, list[str]]) -> str:
+    """The first lines per split, SHOWN_MISSING in all at most, each `list:line: what: path`."""
+    per = max(1, SHOWN_MISSING // len(splits))
+    return "; ".join(line for s in splits for line in skipped[s][:per])
+
+
+def _empty_split(split: str, name: str, problems: Problems) -> str:
+    """What was looked for when a split came out empty: the list files and an example path."""
+    lists = ", ".join(problems.lists) or "no list file"
+    if problems.skipped:
+        found = (f"every line ({len(problems.skipped)}) was skipped for a missing image, e.g. "
+                 f"{problems.skipped[0]}; check data.root (the list paths are relative to it)")
+    else:
+        found = "no sample lines in it; check that the list is the right one (data.lists)"
+    return f"data: the {split} split is empty for {name}: read {lists}: {found}"

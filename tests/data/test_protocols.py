@@ -4,7 +4,8 @@ import pytest
 
 from pafas_cli.config import load_recipe
 from pafas_cli.data.config import DataConfig
-from pafas_cli.data.protocols import build_splits, parse_split, stratified_subsample
+from pafas_cli.data.config import parse_split
+from pafas_cli.data.protocols import build_splits, stratified_subsample
 from pafas_cli.data.sample import FaceSample
 from pafas_cli.errors import PafasError
 from pafas_cli.workspace import Workspace
@@ -86,3 +87,72 @@ def test_real_multi_dataset_needs_every_domain(casia_root: Path, tmp_path: Path)
     cfg = DataConfig(domains={"S": {"source": "casia-surf", "root": str(casia_root)}}, split="CPS->W")
     with pytest.raises(PafasError, match="not available"):
         build_splits(cfg, 0, Workspace(tmp_path))
+
+
+def lose(root: Path, *rels: str) -> None:
+    for rel in rels:
+        (root / rel).unlink()
+
+
+FAKE_IR = "Training/fake_part/CLKJ_AS0137/04_en_b.rssdk/ir/31.jpg"
+
+
+@pytest.mark.fault
+def test_missing_images_beyond_max_missing_are_an_error(casia_root: Path, tmp_path: Path):
+    lose(casia_root, FAKE_IR)  # 1 of the 2 train lines: 50%, far beyond the default 5%
+    with pytest.raises(PafasError) as caught:
+        build_splits(DataConfig(source="casia-surf", root=str(casia_root)), 0, Workspace(tmp_path))
+    message = str(caught.value)
+    assert "1 of 2 train images (50%)" in message and "data.max_missing=5%" in message
+    assert "train_list.txt:2" in message and FAKE_IR in message
+    cfg = DataConfig(source="casia-surf", root=str(casia_root), max_missing=0.5)
+    splits = build_splits(cfg, 0, Workspace(tmp_path))
+    assert len(splits.train) == 1 and splits.skipped_by_split["train"] == splits.skipped
+    assert splits.read_by_split == {"train": 2, "dev": 1, "test": 1}
+    summary = splits.summary()
+    assert summary["skipped_by_split"] == {"train": 1, "dev": 0, "test": 0}
+    assert FAKE_IR in summary["skipped_first"]["train"][0]
+
+
+@pytest.mark.fault
+def test_on_missing_error_names_the_count_and_first_paths(casia_root: Path, tmp_path: Path):
+    lose(casia_root, FAKE_IR, "Testing/fake_part/CLKJ_CS0002/02_enm_b.rssdk/color/5.png")
+    cfg = DataConfig(source="casia-surf", root=str(casia_root), on_missing="error", max_missing=1.0)
+    with pytest.raises(PafasError) as caught:
+        build_splits(cfg, 0, Workspace(tmp_path))
+    message = str(caught.value)
+    assert message.startswith("data.on_missing=error: 1 of 2 train images (50%), 1 of 1 test images (100%)")
+    assert "train_list.txt:2" in message and "test_private_list.txt:1" in message and "\n" not in message
+
+
+@pytest.mark.fault
+def test_on_missing_and_max_missing_are_typed_and_validated():
+    assert load_recipe(None, ["data.on_missing=error"]).data.on_missing == "error"
+    assert load_recipe(None, ["data.max_missing=0.2"]).data.max_missing == 0.2
+    with pytest.raises(PafasError, match="'data.on_missing' must be one of skip, stop, error"):
+        load_recipe(None, ["data.on_missing=ignore"])
+    with pytest.raises(PafasError, match="data.max_missing: a fraction"):
+        load_recipe(None, ["data.max_missing=5"])
+    with pytest.raises(PafasError, match="data.max_missing"):
+        load_recipe(None, ["data.max_missing=lots"])
+
+
+@pytest.mark.fault
+def test_empty_split_names_the_list_and_an_example_path(casia_root: Path, tmp_path: Path):
+    (casia_root / "val_private_list.txt").write_text("# nothing here\n")
+    with pytest.raises(PafasError) as caught:
+        build_splits(DataConfig(source="casia-surf", root=str(casia_root)), 0, Workspace(tmp_path))
+    message = str(caught.value)
+    assert "the dev split is empty" in message and str(casia_root.resolve() / "val_private_list.txt") in message
+    assert "no sample lines" in message
+    lose(casia_root, "Testing/fake_part/CLKJ_CS0002/02_enm_b.rssdk/depth/5.png")
+    (casia_root / "val_private_list.txt").unlink()
+    (casia_root / "val_private_list.txt").write_text(
+        "Val/real_part/CLKJ_BS0001/real.rssdk/color/1.jpg Val/real_part/CLKJ_BS0001/real.rssdk/depth/1.jpg "
+        "Val/real_part/CLKJ_BS0001/real.rssdk/ir/1.jpg 1\n")
+    cfg = DataConfig(source="casia-surf", root=str(casia_root), max_missing=1.0)
+    with pytest.raises(PafasError) as caught:
+        build_splits(cfg, 0, Workspace(tmp_path))
+    message = str(caught.value)
+    assert "the test split is empty" in message and "test_private_list.txt" in message
+    assert "every line (1) was skipped" in message and "depth/5.png" in message

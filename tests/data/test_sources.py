@@ -127,3 +127,25 @@ def test_list_source_reads_fifth_column_and_rejects_contradictions(tmp_path: Pat
 
 def test_registry_names():
     assert set(SOURCES) == {"synthetic", "casia-surf", "cefa", "wmca", "padisi", "list"}
+
+
+@pytest.mark.fault
+def test_symlink_out_of_the_root_is_refused_with_where_it_points(tmp_path: Path):
+    """The containment check follows links: a folder inside the root that links outside it is refused."""
+    root, outside = tmp_path / "root", tmp_path / "elsewhere"
+    rels = triple(outside, "faces")
+    (root / "imgs").parent.mkdir(parents=True)
+    (root / "imgs").symlink_to(outside / "faces")
+    linked = [r.replace("faces/", "imgs/", 1) for r in rels]
+    write_list(root / "S-train.txt", [" ".join(linked) + " 1"])
+    with pytest.raises(PafasError) as caught:
+        read_source("list", root, domain="S", splits=("train",))
+    message = str(caught.value)
+    assert "S-train.txt:1" in message and linked[0] in message
+    assert f"really points to {(outside / rels[0]).resolve()}" in message and "symlink" in message
+    # A link that stays inside the root is fine.
+    (root / "inside").symlink_to(root / "real", target_is_directory=True)
+    inner = triple(root, "real")
+    write_list(root / "S-train.txt", [" ".join(r.replace("real/", "inside/", 1) for r in inner) + " 1"])
+    (sample,) = read_source("list", root, domain="S", splits=("train",))["train"]
+    assert sample.rgb.endswith("inside/color/0001.jpg")

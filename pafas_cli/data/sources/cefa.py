@@ -45,6 +45,7 @@ def read(root: Path, domain: str, splits: Sequence[str], problems: Problems, lis
 
 def _read_challenge(path: Path, root: Path, domain: str, split: str, problems: Problems) -> list[FaceSample]:
     samples = []
+    problems.read_list(path)
     for number, fields in read_rows(path):
         where = f"{path}:{number}"
         target = fields[0]

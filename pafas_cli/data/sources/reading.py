@@ -1,9 +1,9 @@
 """What every list-file adapter shares: safe paths, tolerant line reading, labels, attack words, missing files.
 
 Real releases are plain text lists (space or tab separated, often CRLF) of paths relative to the
-dataset root. Here those paths are checked to stay inside the root, labels are converted to the one
-polarity of `FaceSample` (1 = live), and a missing or unreadable image either stops the build or is
-skipped and counted (`data.on_missing`), never dropped silently.
+dataset root. Here those paths are checked to stay inside the root (also after following symlinks),
+labels are converted to the one polarity of `FaceSample` (1 = live), and a missing or unreadable image
+either stops the build or is skipped and counted (`data.on_missing`), never dropped silently.
 """
 
 from __future__ import annotations
@@ -30,16 +30,23 @@ WMCA_NAME = re.compile(r"^\d{3}_\d{2}_\d{3}_(\d)_\d{2}$")
 
 @dataclass
 class Problems:
-    """Missing or unreadable images met while reading: stop at the first, or skip and count them all."""
+    """Missing or unreadable images met while reading: stop at the first ("stop"), or record them all
+    ("skip", and "error", which the caller turns into one error with the count once everything is read)."""
 
     on_missing: str = "stop"
     skipped: list[str] = field(default_factory=list)
+    # The list files read (in order), so an empty split can say what was looked at.
+    lists: list[str] = field(default_factory=list)
 
     def report(self, where: str, message: str) -> None:
         text = f"{where}: {message}"
         if self.on_missing == "stop":
             raise PafasError(f"{text} (set data.on_missing=skip to skip such lines with a counted warning)")
         self.skipped.append(text)
+
+    def read_list(self, path: Path) -> None:
+        if str(path) not in self.lists:
+            self.lists.append(str(path))
 
 
 def read_rows(path: Path) -> list[tuple[int, list[str]]]:
@@ -57,12 +64,20 @@ def read_rows(path: Path) -> list[tuple[int, list[str]]]:
 
 
 def inside_root(root: Path, rel: str, where: str) -> Path:
-    """`root / rel`, refusing absolute paths and `..` so a list file cannot point outside its dataset."""
+    """`root / rel`, refusing absolute paths, `..` and symlinks that lead outside the root, so a list file
+    cannot point outside its dataset. The check compares real paths (links followed), not text."""
     posix = rel.replace("\\", "/")
     if PurePosixPath(posix).is_absolute() or PureWindowsPath(rel).drive or ".." in PurePosixPath(posix).parts:
         raise PafasError(f"{where}: path '{rel}' leaves the dataset root {root} (absolute or '..'); "
                          "list files must hold paths relative to the root")
-    return root / posix
+    path = root / posix
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
+        raise PafasError(f"{where}: path '{rel}' leaves the dataset root {real_root} through a symlink: "
+                         f"{path} really points to {real}; point data.root at a folder that holds the images "
+                         "themselves, or replace the link with the files")
+    return path
 
 
 def parse_label(token: str, where: str) -> int:
@@ -135,6 +150,7 @@ def read_mmdg_list(list_path: Path, root: Path, domain: str, split: str, problem
     (e.g. from WMCA's per-attack lists). Otherwise the folder names decide, as far as they know.
     """
     samples = []
+    problems.read_list(list_path)
     for number, fields in read_rows(list_path):
         where = f"{list_path}:{number}"
         if len(fields) == 2 and fields[0].lower().endswith(".npz"):
