@@ -22,7 +22,7 @@ configure_network(False)
 
 
 def main() -> None:
-    from pafas_cli.commands.eval import load_for_inference
+    from pafas_cli.infer.models import load_for_inference
     from pafas_cli.config import RECIPES_DIR, load_recipe
     from pafas_cli.console import console, rows_table
     from pafas_cli.infer.predict import predict

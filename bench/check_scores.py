@@ -60,7 +60,7 @@ def rescore(ws, version: Path, faces: int, seed: int) -> tuple[list[list], bool]
     import torch
     from sklearn.metrics import roc_auc_score
 
-    from pafas_cli.commands.eval import load_for_inference
+    from pafas_cli.infer.models import load_for_inference
     from pafas_cli.config import load_recipe
     from pafas_cli.infer.generate import chat_texts, encode
     from pafas_cli.paths.answer import format_answer
@@ -70,9 +70,9 @@ def rescore(ws, version: Path, faces: int, seed: int) -> tuple[list[list], bool]
     paths_dir = next(Path(i["path"]) for i in manifest["inputs"] if i.get("name") == "paths")
     records = [json.loads(line) for line in (version / "predictions.jsonl").read_text().splitlines()]
     recipe = load_recipe(None, [])
-    require_think = manifest.get("recipe", {}).get("eval", {}).get("require_think", True)
     out, ok = [], True
-    for model_name in json.loads((version / "metrics.json").read_text())["models"]:
+    for model_name, entry in json.loads((version / "metrics.json").read_text())["models"].items():
+        require_think = entry.get("require_think", True)
         mine = [r for r in records if r["model"] == model_name and r["set"] != "dev"]
         set_name = mine[0]["set"]
         mine = random.Random(seed).sample(mine, min(faces, len(mine)))

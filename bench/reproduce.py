@@ -46,18 +46,18 @@ configure_network(False)
 
 from pafas_cli.config import load_recipe  # noqa: E402  (after the offline environment is set)
 from pafas_cli.console import console, rows_table  # noqa: E402
+from pafas_cli.data.config import P2_TEST_SETS  # noqa: E402
 from pafas_cli.errors import PafasError  # noqa: E402
 from pafas_cli.workspace import Workspace, write_json  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-# The raw baseline's rewards below are named `reproduce:<function>`; the trainer imports them from here.
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
+# The raw baseline's rewards below are named `reproduce:<function>`; the trainer imports them by that name,
+# which resolves because a script's own folder is the first entry of sys.path.
 
 ALL_SPLITS = ("W", "S", "P", "C")
 PAPER_N = 50
-MISSING_SETS = ("test_missing_depth", "test_missing_ir", "test_missing_both")
+MISSING_SETS = tuple(P2_TEST_SETS.values())
 SET_LABELS = {"test": "all modalities", "test_missing_depth": "missing depth", "test_missing_ir": "missing IR",
               "test_missing_both": "missing depth & IR"}
 

@@ -284,6 +284,7 @@ def main() -> None:
     """Console entry point: offline env first, then the app; user errors print one line."""
     configure_network("--allow-network" in sys.argv)
     from pafas_cli.errors import PafasError
+    from pafas_cli.train.distributed import close
 
     try:
         app()
@@ -296,3 +297,5 @@ def main() -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+    finally:
+        close()  # a rank of a multi-process run (torchrun starts every rank through this entry point)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
@@ -29,7 +30,8 @@ def run(recipe: Recipe, ws: Workspace, show: int = 0) -> None:
     tree = load_reasoning(cfg)
     splits = build_splits(recipe.data, recipe.seed, ws)
     started = time.perf_counter()
-    with ws.start("paths", recipe.to_dict(), inputs=list(splits.inputs), seed=recipe.seed) as version:
+    sections = {k: v for k, v in recipe.to_dict().items() if k in ("seed", "data", "paths")}
+    with ws.start("paths", sections, inputs=list(splits.inputs), seed=recipe.seed) as version:
         built = build_version(cfg, tree, splits.train, splits.dev, splits.test, version.path, recipe.seed,
                               load_modality, splits.missing_variants)
         seconds = round(time.perf_counter() - started, 2)
@@ -72,6 +74,7 @@ def _summary(splits, built: Built, tokens: float | None, seconds: float, ref: st
             per_domain.append((split, domain, sum(s.label == 1 for s in mine), sum(s.label == 0 for s in mine),
                                len(mine)))
     console.print(rows_table("Samples", ("split", "domain", "live", "spoof", "total"), per_domain))
+    _missing(splits)
     attacks: dict[str, int] = {}
     for s in splits.train:
         attacks[s.attack[-1]] = attacks.get(s.attack[-1], 0) + 1
@@ -107,8 +110,30 @@ def _summary(splits, built: Built, tokens: float | None, seconds: float, ref: st
         "length-only live/spoof AUC": fmt(stats.length_shortcut_auc),
         "reasoning length (tokens)": tokens,
         "images written": stats.images_written,
+        "missing images skipped (lines)": len(splits.skipped),
         "seconds": seconds,
     }))
+
+
+def _missing(splits) -> None:
+    """Missing or unreadable images that `data.on_missing: skip` left out: count and first lines per split."""
+    by_split = splits.skipped_by_split or ({"all": list(splits.skipped)} if splits.skipped else {})
+    by_split = {split: lines for split, lines in by_split.items() if lines}
+    if not by_split:
+        return
+    from pafas_cli.data.protocols import SHOWN_MISSING
+
+    read = splits.read_by_split
+    counts = ", ".join(f"{split} {len(lines)}" + (f" of {read[split]} ({len(lines) / read[split]:.1%})"
+                                                  if read.get(split) else "")
+                       for split, lines in by_split.items())
+    console.print(f"[yellow]missing or unreadable images, lines skipped[/] (data.on_missing: skip): {counts}",
+                  highlight=False)
+    for split, lines in by_split.items():
+        for line in lines[:SHOWN_MISSING]:
+            console.print(f"  {split}: {escape(line)}", highlight=False, soft_wrap=True)
+        if len(lines) > SHOWN_MISSING:
+            console.print(f"  {split}: ... and {len(lines) - SHOWN_MISSING} more", highlight=False)
 
 
 def _mean_tokens(folder: str, built: Built) -> float:

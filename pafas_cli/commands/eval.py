@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import gc
 import json
+from dataclasses import replace
 from typing import Any
 
 from pafas_cli.config import Recipe
+from pafas_cli.data.config import P2_TEST_SETS
 from pafas_cli.console import console, tagged
 from pafas_cli.errors import PafasError
+from pafas_cli.infer.models import load_for_inference, model_require_think
 from pafas_cli.infer.report import attack_type, comparison_table, detail_table, dev_threshold, headline, set_metrics
 from pafas_cli.infer.subsample import stratified_indices
 from pafas_cli.workspace import Workspace, write_json
 
 DEV = "dev"
 PROTOCOLS = ("P1", "P2", "P3")
-MISSING_SETS = ("test_missing_depth", "test_missing_ir", "test_missing_both")
+MISSING_SETS = tuple(P2_TEST_SETS.values())
 
 
 def eval_set_names(split: str, protocol: str | None) -> list[str]:
@@ -39,17 +42,6 @@ def eval_set_names(split: str, protocol: str | None) -> list[str]:
 
 def model_name(resolved: Any, ref: str) -> str:
     return f"{resolved.stage}:{resolved.version}" if getattr(resolved, "stage", None) else ref
-
-
-def load_for_inference(ref: str, ws: Workspace, recipe: Recipe) -> Any:
-    """The model on the recipe's device/dtype, in eval mode, with a LoRA adapter merged (faster generation)."""
-    from pafas_cli.model.loader import load_model
-
-    m = recipe.model
-    loaded = load_model(ref, ws, device=m.device, dtype=m.dtype, trust_remote_code=m.trust_remote_code)
-    if hasattr(loaded.model, "merge_and_unload"):
-        loaded.model = loaded.model.merge_and_unload().eval()
-    return loaded
 
 
 def score_set(loaded: Any, paths_dir: Any, set_name: str, taxonomy: Any, cfg: Any, name: str,
@@ -107,13 +99,16 @@ def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:la
     records: list[dict] = []
     metrics: dict[str, dict] = {}
     inputs = [paths_ref.as_input("paths")]
+    thinking = {name: model_require_think(ws.resolve(ref, allow_hub=True), cfg.require_think)
+                for ref, name in zip(models, model_names)}
     for i, (ref, name) in enumerate(zip(models, model_names)):
         loaded = load_for_inference(ref, ws, recipe)
         inputs.append(loaded.resolved.as_input(f"model{i}"))
-        by_set = {s: score_set(loaded, paths_ref.path, s, taxonomy, cfg, name, recipe.seed)
+        model_cfg = replace(cfg, require_think=thinking[name])
+        by_set = {s: score_set(loaded, paths_ref.path, s, taxonomy, model_cfg, name, recipe.seed)
                   for s in dict.fromkeys([DEV, *names])}
         threshold = dev_threshold(by_set[DEV], DEV)
-        metrics[name] = {"dev_threshold": threshold,
+        metrics[name] = {"dev_threshold": threshold, "require_think": thinking[name],
                          "sets": {s: set_metrics(by_set[s], threshold, cfg.fpr_targets, s) for s in names}}
         for set_records in by_set.values():
             for r in set_records:
@@ -130,7 +125,8 @@ def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:la
         "score": "P(live branch) among top-level answer branches, teacher-forced after the reasoning",
         "models": metrics,
     }
-    with ws.start("eval", recipe.to_dict(), inputs=inputs, seed=recipe.seed) as writer:
+    sections = {"seed": recipe.seed, "eval": recipe.to_dict()["eval"], "model": recipe.to_dict()["model"]}
+    with ws.start("eval", sections, inputs=inputs, seed=recipe.seed) as writer:
         write_json(writer.path / "metrics.json", summary)
         with (writer.path / "predictions.jsonl").open("w", encoding="utf-8") as fh:
             for r in records:

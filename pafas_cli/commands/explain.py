@@ -96,14 +96,16 @@ def run(recipe: Recipe, ws: Workspace, inputs: list[str], model: str | None = No
     for note in request.notes:
         notes_to.print(tagged("note:", "yellow", note), highlight=False)
 
-    from pafas_cli.commands.eval import load_for_inference
+    from pafas_cli.infer import models
     from pafas_cli.model.loader import load_processor_of
 
     ref = model or default_model(ws)
-    name = _model_name(ws.resolve(ref, allow_hub=True), model)  # a mistyped --model fails here, at once
-    # Every image is decoded and checked before transformers is even imported, sized for the recipe's
-    # image_size; in the rare case the model's processor pins another side, the good faces are resized again.
-    guess = recipe.paths.image_size
+    resolved = ws.resolve(ref, allow_hub=True)
+    name = _model_name(resolved, model)  # a mistyped --model fails here, at once
+    # Every image is decoded and checked before transformers is even imported, at the side the model was
+    # trained at (its spec; the recipe's paths.image_size for a model without one, e.g. a hub id); in the rare
+    # case the model's processor pins another side, the good faces are resized again.
+    guess = models.model_image_size(resolved) or recipe.paths.image_size
     images, errors = _load_faces(request.faces, guess, single)
     side = image_side(load_processor_of(ref, ws, recipe.model.trust_remote_code), guess)
     ok = [i for i, e in enumerate(errors) if e is None]
@@ -114,9 +116,11 @@ def run(recipe: Recipe, ws: Workspace, inputs: list[str], model: str | None = No
         ok = [i for i, e in enumerate(errors) if e is None]
     preds: dict[int, Any] = {}
     if ok:  # all faces unreadable: no model load, the records say why
-        loaded = load_for_inference(ref, ws, recipe)
+        loaded = models.load_for_inference(ref, ws, recipe)
         name = _model_name(loaded.resolved, model)
-        preds = dict(zip(ok, _predict(loaded, recipe, [request.faces[i].present for i in ok],
+        reading = (models.model_taxonomy(resolved, recipe.paths.taxonomy),
+                   models.model_require_think(resolved, recipe.eval.require_think))
+        preds = dict(zip(ok, _predict(loaded, recipe, reading, [request.faces[i].present for i in ok],
                                       [images[i] for i in ok], side, show_progress=not json_out)))
     records = [record(f, name, preds.get(i), errors[i]) for i, f in enumerate(request.faces)]
 
@@ -160,20 +164,19 @@ def _load_faces(faces: list[FaceFiles], side: int, single: bool) -> tuple[list[d
     return images, errors
 
 
-def _predict(loaded: Any, recipe: Recipe, present: list[tuple[str, ...]], images: list[dict[str, Any]], side: int,
-             show_progress: bool) -> list[Any]:
-    """Predictions of the readable faces, in order."""
+def _predict(loaded: Any, recipe: Recipe, reading: tuple[Any, bool], present: list[tuple[str, ...]],
+             images: list[dict[str, Any]], side: int, show_progress: bool) -> list[Any]:
+    """Predictions of the readable faces, in order; `reading` = (taxonomy, require_think) of the model."""
     from pafas_cli.infer.predict import batched, predict
     from pafas_cli.paths.prompt import build_user_turn
-    from pafas_cli.paths.taxonomy import load_taxonomy
 
     blank = blank_image(side)
     prompts = [[{"role": "user", "content": build_user_turn(mods)}] for mods in present]
     tensors = [[face.get(m, blank) for m in MODALITIES] for face in images]
-    taxonomy = load_taxonomy(recipe.paths.taxonomy)
+    taxonomy, require_think = reading
     batches = zip(batched(prompts, recipe.eval.batch_size), batched(tensors, recipe.eval.batch_size))
     return predict(loaded.model, loaded.processor, batches, len(prompts), taxonomy, recipe.eval.max_new_tokens,
-                   description="explain", show_progress=show_progress, require_think=recipe.eval.require_think)
+                   description="explain", show_progress=show_progress, require_think=require_think)
 
 
 def _model_name(resolved: Any, ref: str | None) -> str:

@@ -10,13 +10,16 @@ in bf16) for memory and speed checks on a GPU, where its weights are also initia
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from pafas_cli.config import Recipe
 from pafas_cli.console import console, kv_table
+from pafas_cli.errors import PafasError
 from pafas_cli.model.config import ModelConfig
 from pafas_cli.model.loader import MODEL_SUBDIR, resolve_device
+from pafas_cli.spec import Spec, inherit, read_spec, write_spec
 from pafas_cli.workspace import Workspace
 
 # Images per sample: RGB, depth, IR.
@@ -29,16 +32,24 @@ def run(recipe: Recipe, ws: Workspace, paths: str = "paths:latest") -> Path:
 
     source = ws.resolve(paths, stage="paths")
     assert source.path is not None
+    upstream = read_spec(source.path)
+    cfg = replace(recipe.model, image_size=inherit("model.image_size", recipe.model.image_size,
+                                                   upstream.image_size if upstream else None, source.ref))
+    if cfg.image_size is None:
+        raise PafasError(f"model.image_size: {source.ref} does not say its image size; set model.image_size")
     corpus = list(read_corpus(source.path))
-    with ws.start("model", recipe.to_dict(), inputs=[source.as_input("paths")], seed=recipe.seed) as out:
-        metrics = build(recipe.model, corpus, out.path / MODEL_SUBDIR, recipe.seed)
+    sections = {"seed": recipe.seed, "model": asdict(cfg)}
+    with ws.start("model", sections, inputs=[source.as_input("paths")], seed=recipe.seed) as out:
+        metrics = build(cfg, corpus, out.path / MODEL_SUBDIR, recipe.seed)
+        write_spec(out.path, Spec("model", cfg.image_size, upstream.answer_format if upstream else None,
+                                  str(source.path), details={"preset": cfg.preset}))
         out.set_metrics(metrics)
     folder = out.path / MODEL_SUBDIR
     console.print(kv_table(f"init-model -> {out.ref}", {
-        "preset": recipe.model.preset,
+        "preset": cfg.preset,
         "parameters": f"{metrics['parameters']:,}",
         "vocabulary (tokenizer / embedding rows)": f"{metrics['tokenizer_size']:,} / {metrics['embedding_rows']:,}",
-        "image size": f"{recipe.model.image_size}x{recipe.model.image_size}",
+        "image size": f"{cfg.image_size}x{cfg.image_size}",
         "image tokens per image / per sample": f"{metrics['image_tokens_per_image']} / "
                                                f"{metrics['image_tokens_per_sample']}",
         "tokens per corpus text (mean)": metrics["tokens_per_text"],

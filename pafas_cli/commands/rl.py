@@ -16,7 +16,8 @@ from rich.text import Text
 from pafas_cli.config import Recipe
 from pafas_cli.console import console
 from pafas_cli.errors import PafasError
-from pafas_cli.train import launch
+from pafas_cli.spec import inherit, read_spec
+from pafas_cli.train import distributed, launch
 from pafas_cli.workspace import Workspace
 
 # Fewer prompts per optimiser step than this made GRPO collapse on the tiny model (feasibility.md §3).
@@ -25,7 +26,7 @@ MIN_PROMPTS_PER_STEP = 8
 
 def run(recipe: Recipe, ws: Workspace, resume: str = "auto", num_processes: int = 1) -> None:
     cfg = recipe.rl
-    processes = num_processes if launch.needs_relaunch(num_processes) else launch.world_size()
+    processes = num_processes if launch.needs_relaunch(num_processes) else distributed.world_size()
     try:
         cfg.check_batch(processes)
     except ValueError as exc:
@@ -33,7 +34,7 @@ def run(recipe: Recipe, ws: Workspace, resume: str = "auto", num_processes: int 
     if cfg.prompts_per_step(processes) < MIN_PROMPTS_PER_STEP:
         console.print(f"[yellow]warning:[/] {cfg.prompts_per_step(processes)} prompts per optimiser step; GRPO "
                       f"tends to collapse below {MIN_PROMPTS_PER_STEP} (raise rl.batch_size or rl.grad_accum)")
-    if processes > 1 and launch.world_size() == 1:
+    if processes > 1 and distributed.world_size() == 1:
         launch.relaunch("rl", recipe, ws.root, resume, num_processes)
         return
     from pafas_cli.paths.store import load_rl
@@ -44,8 +45,12 @@ def run(recipe: Recipe, ws: Workspace, resume: str = "auto", num_processes: int 
 
     for name in cfg.rewards:
         resolve_reward(name, cfg.classification_mode)
-    paths_dir = ws.resolve(cfg.paths, stage="paths").path
+    paths_ref = ws.resolve(cfg.paths, stage="paths")
+    paths_dir = paths_ref.path
     taxonomy = version_taxonomy(paths_dir)
+    upstream = read_spec(paths_dir)
+    found = inherit("rl.require_think", cfg.require_think, upstream.require_think if upstream else None, paths_ref.ref)
+    cfg.require_think = True if found is None else found
     if cfg.max_completion_length is None:
         cfg.max_completion_length = _completion_budget(cfg.model, paths_dir, ws)
         console.print(Text(f"rl.max_completion_length: {cfg.max_completion_length} tokens (the longest SFT target "

@@ -15,7 +15,8 @@ class EvalConfig:
     fpr_targets: list[float] = field(default_factory=lambda: [1e-2, 1e-3, 1e-4])
     # false for answer-only models (paths.augmentation raw): accept `<answer>[...]</answer>` without
     # `<think>` as well formed, and teacher-force the score after `<answer>['` instead of after `</think>`.
-    require_think: bool = True
+    # null = from each model's spec (the answer format of the data it was trained on; true without a spec).
+    require_think: bool | None = None
     # Evaluate only N faces of each set (quick checks): a subsample stratified by label, domain and attack
     # type, drawn with the recipe's top-level `seed`; null = all.
     max_samples: int | None = None

@@ -77,7 +77,8 @@ class ModelConfig:
     # Upper bound on the locally trained BPE vocabulary (a narrow corpus stops earlier).
     vocab_size: int = 4096
     # Square side (pixels) every modality is resized to; (side/28)^2 image tokens per image (56 -> 4).
-    image_size: int = 56
+    # null = the side the paths version was built with (init-model reads it from its spec).
+    image_size: int | None = None
     # Text decoder sizes for the tiny preset.
     text: TextSizes = field(default_factory=TextSizes)
     # Vision encoder sizes for the tiny preset.
@@ -94,7 +95,7 @@ class ModelConfig:
         if self.vocab_size < 263:
             raise ValueError(f"vocab_size: must be at least 263 (7 special tokens + 256 bytes), got {self.vocab_size}")
         step = PATCH_SIZE * MERGE_SIZE
-        if self.image_size < step or self.image_size % step:
+        if self.image_size is not None and (self.image_size < step or self.image_size % step):
             raise ValueError(f"image_size: must be a positive multiple of {step} (56, 112, 224...), "
                              f"got {self.image_size}")
         if self.device != "auto" and self.device != "cpu" and not self.device.startswith("cuda"):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pafas_cli.console import track
+from pafas_cli.data.config import MISSING_VARIANTS, P2_TEST_SETS
 from pafas_cli.data.sample import MODALITIES, FaceSample
 from pafas_cli.errors import PafasError
 from pafas_cli.paths.answer import format_list
@@ -28,10 +29,8 @@ from pafas_cli.paths.store import write_table, write_texts
 from pafas_cli.paths.taxonomy import Taxonomy, load_taxonomy
 from pafas_cli.paths.tree import ReasoningTree, load_tree
 
-# Protocol-2 eval sets: modalities removed from every test sample -> set name.
-MISSING_NAMES = {("depth",): "test_missing_depth", ("ir",): "test_missing_ir", ("depth", "ir"): "test_missing_both"}
 # What `paths.modality_dropout` blanks in an SFT row: the Protocol-2 failures (RGB always stays).
-DROPOUTS = tuple(MISSING_NAMES)
+DROPOUTS = MISSING_VARIANTS
 
 
 @dataclass
@@ -95,7 +94,7 @@ def build_version(cfg: PathsConfig, tree: ReasoningTree, train: Sequence[FaceSam
     stats.rows["rl"] = write_table(out, "rl", "rl", _sample_columns(train, rel))
     eval_sets = {"dev": list(dev), "test": list(test)}
     for removed in missing:
-        eval_sets[MISSING_NAMES[tuple(removed)]] = [_without(s, tuple(removed)) for s in test]
+        eval_sets[P2_TEST_SETS[tuple(removed)]] = [_without(s, tuple(removed)) for s in test]
     for name, samples in eval_sets.items():
         if samples:
             cols = _sample_columns(samples, rel)
@@ -137,7 +136,22 @@ def build_version(cfg: PathsConfig, tree: ReasoningTree, train: Sequence[FaceSam
                     | {user_text(s.modalities) for s in train})
     corpus += sampler.table.texts + sorted({format_list(s.attack) for s in (*train, *dev, *test)})
     write_texts(out, sampler.table.texts, corpus)
+    _write_spec(cfg, tree, out)
     return Built(stats, sampler, own)
+
+
+def _write_spec(cfg: PathsConfig, tree: ReasoningTree, out: Path) -> None:
+    """The version's spec, with copies of the taxonomy and tree it was built from (read back by later stages)."""
+    import shutil
+
+    from pafas_cli.spec import TAXONOMY_COPY, TREE_COPY, Spec, answer_format, write_spec
+
+    for source, copy in ((tree.taxonomy.source, TAXONOMY_COPY), (tree.source, TREE_COPY)):
+        if Path(source).is_file():  # a tree built in memory (tests) has no file to keep
+            shutil.copyfile(source, out / copy)
+    write_spec(out, Spec("paths", cfg.image_size, answer_format(cfg.augmentation), details={
+        "augmentation": cfg.augmentation, "n_paths": cfg.n_paths, "shuffle": cfg.shuffle,
+        "shuffle_rate": cfg.shuffle_rate, "modality_dropout": cfg.modality_dropout}))
 
 
 def _sample_paths(cfg: PathsConfig, train: Sequence[FaceSample], sampler: PathSampler, seed: int,

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pafas_cli.data.config import P2_TEST_SETS
 from pafas_cli.data.sample import MODALITIES
 from pafas_cli.errors import PafasError
 from pafas_cli.paths.answer import format_answer
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 CLAUSES = "clauses.json"
 CORPUS = "corpus.txt"
-EVAL_ORDER = ("dev", "test", "test_missing_depth", "test_missing_ir", "test_missing_both")
+EVAL_ORDER = ("dev", "test", *P2_TEST_SETS.values())
 
 
 def _features(kind: str):

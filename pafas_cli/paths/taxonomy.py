@@ -165,11 +165,17 @@ def default_taxonomy() -> Taxonomy:
 
 
 def version_taxonomy(paths_dir: Path) -> Taxonomy:
-    """The taxonomy a paths version was built with (its recipe's `paths.taxonomy`), else the shipped one.
+    """The taxonomy a paths version was built with: the copy it keeps, else (versions made before the copy)
+    the file its recipe named.
 
     Training rewards and evaluation must parse answers against the labels the data was built from,
     not whatever the shipped file says today.
     """
+    from pafas_cli.spec import TAXONOMY_COPY
+
+    copy = Path(paths_dir) / TAXONOMY_COPY
+    if copy.is_file():
+        return _load_cached(str(copy))
     manifest_file = Path(paths_dir) / "manifest.json"
     manifest = json.loads(manifest_file.read_text(encoding="utf-8")) if manifest_file.is_file() else {}
     return load_taxonomy(((manifest.get("recipe") or {}).get("paths") or {}).get("taxonomy", "") or "")

@@ -145,7 +145,8 @@ class RLConfig(TrainConfig):
     # binary = live/spoof (paper); hierarchical = partial credit for each correct level of the attack path.
     classification_mode: Literal["binary", "hierarchical"] = "binary"
     # false for answer-only models (paths.augmentation raw): rewards accept `<answer>[...]</answer>` without `<think>`.
-    require_think: bool = True
+    # null = from the paths version's answer format.
+    require_think: bool | None = None
     # Oversample the rarer class so live and spoof prompts are equally frequent (off in the paper recipe).
     balance_labels: bool = False
     # Completions written to completions.jsonl per logging step (0 = none).

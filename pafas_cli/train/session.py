@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pafas_cli.console import console, tagged
-from pafas_cli.train import launch
+from pafas_cli.train import distributed
 from pafas_cli.train.callbacks import COMPLETIONS_FILE, METRICS_FILE, truncate_after
 from pafas_cli.train.resume import CHECKPOINTS, checkpoint_step, plan_resume
 from pafas_cli.workspace import Workspace
@@ -41,31 +41,31 @@ def run_stage(stage: str, recipe, ws: Workspace, resume: str, inputs: list[dict]
 
     Returns the completed version folder on rank 0, None on other ranks.
     """
-    state = launch.state()
+    state = distributed.state()
     writer = None
     payload = None
     if state.is_main_process:
         sections = {"seed": recipe.seed, stage: recipe.to_dict()[stage]}
         plan = plan_resume(ws, stage, resume, sections)
         console.print(tagged(f"{stage}:", "bold", plan.message))
-        writer = ws.start(stage, recipe.to_dict(), inputs, seed=recipe.seed, resume=plan.version)
+        writer = ws.start(stage, sections, inputs, seed=recipe.seed, resume=plan.version)
         if plan.checkpoint is not None:
             step = checkpoint_step(plan.checkpoint)
             for name in (METRICS_FILE, COMPLETIONS_FILE):
                 truncate_after(writer.path / name, step)
         payload = (str(writer.path), str(plan.checkpoint) if plan.checkpoint else None)
-    path, checkpoint = launch.share(payload)
+    path, checkpoint = distributed.share(payload)
     run = RunDir(Path(path), Path(checkpoint) if checkpoint else None, state.is_main_process,
                  state.process_index, state.num_processes)
     if writer is None:
         train(run)
-        launch.gather(run.rank)
+        distributed.gather(run.rank)
         return None
     with writer:
-        writer.update(recipe=recipe.to_dict(), world_size=run.world_size,
+        writer.update(recipe=sections, world_size=run.world_size,
                       resumed_from=str(run.checkpoint) if run.checkpoint else None)
         metrics = train(run)
-        ranks = launch.gather(run.rank)
+        ranks = distributed.gather(run.rank)
         writer.update(ranks_finished=ranks)
         writer.set_metrics(metrics)
         if not keep_checkpoints:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pafas_cli.spec import Spec, inherit, model_spec, read_spec, write_spec
 from pafas_cli.train.checks import check_dataset, check_model
 from pafas_cli.train.config import TrainConfig
 from pafas_cli.train.fit import fit, print_summary, summarise
@@ -54,6 +55,7 @@ def train_stage(spec: StageSpec, cfg: TrainConfig, recipe: Any, ws: Workspace, r
     check_model(loaded.model, loaded.processor, f"{spec.name}.model ({cfg.model})")
     model_input = loaded.resolved.as_input("model")
     inputs = [paths.as_input("paths"), model_input]
+    made = trained_spec(spec.name, paths, loaded.resolved)
 
     def train(run: RunDir) -> dict:
         trainer = spec.build_trainer(cfg, recipe.seed, loaded.model, loaded.processor, dataset, run)
@@ -65,10 +67,23 @@ def train_stage(spec: StageSpec, cfg: TrainConfig, recipe: Any, ws: Workspace, r
         metrics = summarise(records, spec.summary_keys)
         metrics["world_size"] = run.world_size
         plot_curves(records, spec.plot_keys, run.path / spec.plot_file, f"{spec.name} ({cfg.model})")
+        write_spec(run.path, made)
         print_summary(f"{spec.name}: key metrics", metrics)
         return metrics
 
     return run_stage(spec.name, recipe, ws, resume, inputs, cfg.keep_checkpoints, train)
+
+
+def trained_spec(stage: str, paths: Any, model: Any) -> Spec:
+    """What the trained version will be: the data's image size and answer format, checked against the model's.
+
+    A model initialised for another image size than the data's would train on images its processor
+    resizes again: that mismatch is refused here, naming both, before any training."""
+    data, base = read_spec(paths.path), model_spec(model)
+    size = inherit(f"{stage}.model image size", base.image_size if base else None,
+                   data.image_size if data else None, paths.ref)
+    return Spec(stage, size, data.answer_format if data else None, str(paths.path),
+                str(model.path) if model.path else model.ref)
 
 
 def quiet_libraries() -> None:

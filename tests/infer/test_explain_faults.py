@@ -32,7 +32,7 @@ SIDE = 56
 def no_model(monkeypatch, tmp_path):
     """A model folder whose weights must never load; its processor (loaded before the images) is a stub.
     Returns (recipe, workspace, model ref, calls): calls counts processor loads."""
-    import pafas_cli.commands.eval as eval_cmd
+    import pafas_cli.infer.models as models
     import pafas_cli.model.loader as loader
 
     calls = {"processor": 0}
@@ -46,7 +46,7 @@ def no_model(monkeypatch, tmp_path):
         raise AssertionError("the model was loaded although the run should have stopped before")
 
     monkeypatch.setattr(loader, "load_processor_of", processor_of)
-    monkeypatch.setattr(eval_cmd, "load_for_inference", must_not_load)
+    monkeypatch.setattr(models, "load_for_inference", must_not_load)
     model = tmp_path / "model"
     model.mkdir()
     return load_recipe(None), Workspace(tmp_path / "ws"), str(model), calls
@@ -103,16 +103,16 @@ def test_broken_and_implausible_single_images_fail_before_the_model_loads(no_mod
 
 
 def test_images_are_resized_again_when_the_model_pins_another_side(no_model, tmp_path, monkeypatch):
-    import pafas_cli.commands.eval as eval_cmd
+    import pafas_cli.infer.models as models
 
     recipe, ws, model, _ = no_model
     assert recipe.paths.image_size == SIDE
     big = SimpleNamespace(image_processor=SimpleNamespace(size={"shortest_edge": 112 * 112, "longest_edge": 112 * 112}))
     monkeypatch.setattr("pafas_cli.model.loader.load_processor_of", lambda *a, **k: big)
-    monkeypatch.setattr(eval_cmd, "load_for_inference", lambda *a, **k: SimpleNamespace(resolved=None))
+    monkeypatch.setattr(models, "load_for_inference", lambda *a, **k: SimpleNamespace(resolved=None))
     seen = {}
 
-    def fake_predict(loaded, recipe, present, images, side, show_progress):
+    def fake_predict(loaded, recipe, reading, present, images, side, show_progress):
         seen["sizes"] = {img.size for face in images for img in face.values()}
         raise RuntimeError("stop")
 

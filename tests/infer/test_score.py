@@ -34,7 +34,7 @@ def _build(name: str) -> TinyModel:
 
     cfg = ModelConfig()
     tokenizer = train_tokenizer(CORPUS, cfg.vocab_size, split=WORD_SPLIT if name == "local" else PRETOK)
-    return TinyModel(build_model(cfg, tokenizer, seed=0), build_processor(tokenizer, cfg.image_size))
+    return TinyModel(build_model(cfg, tokenizer, seed=0), build_processor(tokenizer, 56))
 
 
 @pytest.fixture(params=["local", "qwen2"])

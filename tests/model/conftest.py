@@ -77,7 +77,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
     cfg = ModelConfig()
     tokenizer = train_tokenizer(CORPUS, cfg.vocab_size)
-    processor = build_processor(tokenizer, cfg.image_size)
+    processor = build_processor(tokenizer, 56)
     model = build_model(cfg, tokenizer, seed=0)
     folder = tmp_path_factory.mktemp("tiny") / "model"
     model.save_pretrained(folder)

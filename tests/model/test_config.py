@@ -39,4 +39,4 @@ def test_recipe_errors_name_file_and_key():
 def test_shipped_model_recipes():
     assert load_recipe("quickstart/model.yaml").model.preset == "tiny"
     paper = load_recipe("paper/model.yaml").model
-    assert (paper.preset, paper.image_size, paper.trust_remote_code) == ("qwen2.5-vl-3b", 224, False)
+    assert (paper.preset, paper.image_size, paper.trust_remote_code) == ("qwen2.5-vl-3b", None, False)

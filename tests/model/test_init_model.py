@@ -10,12 +10,13 @@ from pafas_cli.model.loader import MODEL_SUBDIR, load_model
 
 @pytest.fixture
 def paths_version(ws, corpus, monkeypatch):
-    """An empty complete `paths` version whose corpus (read_corpus is stood in for) is the test corpus."""
+    """An empty complete 56-px `paths` version whose corpus (read_corpus is stood in for) is the test corpus."""
     import pafas_cli.paths.store as store
+    from pafas_cli.spec import Spec, write_spec
 
     monkeypatch.setattr(store, "read_corpus", lambda root: iter(corpus))
     with ws.start("paths", {}) as out:
-        pass
+        write_spec(out.path, Spec("paths", 56, "think"))
     return out
 
 
@@ -43,3 +44,15 @@ def test_init_model_needs_a_paths_version(ws):
 
     with pytest.raises(PafasError, match="no complete 'paths' version"):
         init_model.run(load_recipe("quickstart/model.yaml"), ws)
+
+
+def test_the_image_size_is_inherited_from_the_paths_version_and_a_contradiction_refused(ws, paths_version):
+    from pafas_cli.commands import init_model
+    from pafas_cli.spec import read_spec
+
+    with pytest.raises(PafasError, match=r"model.image_size: the recipe says 112, but paths:latest was made with 56"):
+        init_model.run(load_recipe("quickstart/model.yaml", ["model.image_size=112"]), ws, paths="paths:latest")
+    assert ws.latest("model") is None
+    init_model.run(load_recipe("quickstart/model.yaml", ["model.image_size=56"]), ws, paths="paths:latest")
+    spec = read_spec(ws.root / "model" / "v001")
+    assert (spec.stage, spec.image_size, spec.answer_format, spec.derived) == ("model", 56, "think", False)

@@ -1,44 +1,37 @@
-"""The multi-process worker entry (`python -m pafas_cli.train.launch`): its error line."""
+"""Multi-process runs start every rank through the CLI entry point, so a rank's errors are the CLI's."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
-from pafas_cli.env import OFFLINE_VARS
-from pafas_cli.errors import PafasError
+from pafas_cli.config import load_recipe
 from pafas_cli.train import launch
 
 
-@pytest.mark.fault
-def test_worker_error_line_prints_bracketed_names_verbatim(tmp_path, monkeypatch, capsys):
-    """The worker printed its PafasError as Rich markup: `[/x]` in a path crashed the printer on every rank."""
-    import pafas_cli.commands.sft as sft
+def test_ranks_are_started_through_the_cli_entry_point(tmp_path, monkeypatch):
+    seen = {}
 
-    for var in (*OFFLINE_VARS, "HF_HUB_DISABLE_TELEMETRY", "TOKENIZERS_PARALLELISM",
-                "HF_DATASETS_DISABLE_PROGRESS_BARS", "HF_HUB_DISABLE_PROGRESS_BARS"):
-        monkeypatch.setenv(var, "1")  # configure_network() writes these; monkeypatch restores them
-    message = f"{tmp_path}/b[/x]_rgb.png: cannot read the rgb image; also [bold]a[x][/bold]"
+    def call(cmd, env):
+        seen["cmd"] = cmd
+        seen["recipe"] = tmp_path / "seen.yaml"
+        seen["recipe"].write_text(open(cmd[cmd.index("--recipe") + 1]).read())
+        return 0
 
-    def fail(*args, **kwargs):
-        raise PafasError(message)
-
-    monkeypatch.setattr(sft, "run", fail)
-    recipe = tmp_path / "recipe.yaml"
-    recipe.write_text("seed: 0\n")
-    with pytest.raises(SystemExit) as exit_:
-        launch._worker(["sft", str(recipe), str(tmp_path / "ws"), "never"])
-    assert exit_.value.code == 2
-    assert capsys.readouterr().err.strip() == f"error: {message}"
+    monkeypatch.setattr(subprocess, "call", call)
+    launch.relaunch("sft", load_recipe(None, ["sft.max_steps=7"]), tmp_path / "ws", "auto", 2)
+    cmd = seen["cmd"]
+    assert cmd[cmd.index("-m", 3) + 1] == "pafas_cli", "torchrun runs the CLI, not a separate worker"
+    assert cmd[-5:-3] == ["sft", "--recipe"] and cmd[-2:] == ["--resume", "auto"]
+    assert cmd[cmd.index("--workspace") + 1] == str(tmp_path / "ws")
+    assert load_recipe(seen["recipe"]).sft.max_steps == 7, "the ranks read the resolved recipe"
 
 
 @pytest.mark.fault
-def test_worker_recipe_error_is_one_line_too(tmp_path, monkeypatch, capsys):
-    for var in (*OFFLINE_VARS, "HF_HUB_DISABLE_TELEMETRY", "TOKENIZERS_PARALLELISM",
-                "HF_DATASETS_DISABLE_PROGRESS_BARS", "HF_HUB_DISABLE_PROGRESS_BARS"):
-        monkeypatch.setenv(var, "1")
-    recipe = tmp_path / "recipe.yaml"
-    recipe.write_text("sft:\n  learning_rate: .nan\n")
-    with pytest.raises(SystemExit) as exit_:
-        launch._worker(["sft", str(recipe), str(tmp_path / "ws"), "never"])
-    assert exit_.value.code == 2
-    assert capsys.readouterr().err.strip().startswith(f"error: {recipe}: 'sft.learning_rate' must be a finite number")
+def test_a_failing_launch_keeps_the_version_for_resume(tmp_path, monkeypatch):
+    from pafas_cli.errors import PafasError
+
+    monkeypatch.setattr(subprocess, "call", lambda cmd, env: 1)
+    with pytest.raises(PafasError, match=r"sft: a training process exited with code 1.*--resume auto"):
+        launch.relaunch("sft", load_recipe(None, []), tmp_path / "ws", "auto", 2)

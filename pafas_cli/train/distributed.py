@@ -1,0 +1,59 @@
+"""The process group a training stage runs in: rank, world size, and what rank 0 shares with the others.
+
+Every rank runs the same `pafas` command (torchrun or `accelerate launch`); rank 0 alone creates or reopens
+the workspace version and broadcasts its folder to the others (`share`), so the result is saved once.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def state() -> Any:
+    """accelerate's process state; it starts the process group (gloo on CPU) under a launcher.
+
+    `cpu=True` is what makes accelerate see a multi-CPU launch; without it a torchrun'd CPU process
+    thinks it is alone.
+    """
+    import torch
+    from accelerate import PartialState
+
+    return PartialState(cpu=not torch.cuda.is_available())
+
+
+def share(value: Any) -> Any:
+    """Rank 0's `value` on every rank (a no-op on one process)."""
+    if world_size() == 1:
+        return value
+    import torch.distributed as dist
+
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def gather(value: Any) -> list[Any]:
+    """Every rank's `value`, in rank order, on every rank."""
+    if world_size() == 1:
+        return [value]
+    import torch.distributed as dist
+
+    out: list[Any] = [None] * world_size()
+    dist.all_gather_object(out, value)
+    return out
+
+
+def close() -> None:
+    """Tear the process group down before the interpreter exits: left to the exit handlers, gloo's threads
+    were once destroyed while still joinable and aborted rank 1 (SIGABRT) after a successful run."""
+    if world_size() == 1:
+        return
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
