@@ -183,3 +183,43 @@ def test_non_finite_scores_give_null_and_an_error_never_nan():
         assert "liveness n/a" in shown.getvalue() and "error: liveness score is" in shown.getvalue()
     good = explain.record(face, "m", SimpleNamespace(answer=answer, score=np.float32(0.25), reasoning="r", text="t"))
     assert good["liveness"] == 0.25 and good["error"] is None and explain.exit_code([good]) == 0
+
+
+def test_a_112_px_model_is_explained_at_112_px(no_model, tmp_path, monkeypatch):
+    """The side comes from the model's spec, not the recipe's paths.image_size (56), when its processor
+    does not pin one (as a real Qwen2.5-VL processor does not)."""
+    import pafas_cli.infer.models as models
+    from pafas_cli.spec import Spec, write_spec
+
+    recipe, ws, model, _ = no_model
+    assert recipe.paths.image_size == SIDE
+    write_spec(Path(model), Spec("sft", 112, "think"))
+    free = SimpleNamespace(image_processor=SimpleNamespace(size={"shortest_edge": 3136, "longest_edge": 12845056}))
+    monkeypatch.setattr("pafas_cli.model.loader.load_processor_of", lambda *a, **k: free)
+    monkeypatch.setattr(models, "load_for_inference", lambda *a, **k: SimpleNamespace(resolved=None))
+    seen = {}
+
+    def fake_predict(loaded, recipe, reading, present, images, side, show_progress):
+        seen["sizes"] = {img.size for face in images for img in face.values()}
+        seen["require_think"] = reading[1]
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(explain, "_predict", fake_predict)
+    files = write_face(tmp_path, "f", True, 1)
+    with pytest.raises(RuntimeError, match="stop"):
+        explain.run(recipe, ws, [str(files["rgb"]), str(files["depth"]), "-"], model=model)
+    assert seen == {"sizes": {(112, 112)}, "require_think": True}
+
+
+def test_eval_require_think_contradicting_the_model_is_refused(tmp_path):
+    from pafas_cli.infer.models import model_require_think
+    from pafas_cli.spec import Spec, write_spec
+    from pafas_cli.workspace import Resolved
+
+    folder = tmp_path / "raw-model"
+    folder.mkdir()
+    write_spec(folder, Spec("sft", 56, "answer"))
+    resolved = Resolved(str(folder), folder)
+    assert model_require_think(resolved, None) is False
+    with pytest.raises(PafasError, match=r"eval.require_think: the recipe says True, but .*raw-model was made with False"):
+        model_require_think(resolved, True)
