@@ -100,6 +100,9 @@ def _global(
         typer.Option("--allow-network", help="Allow downloads from the Hugging Face hub (or PAFAS_ALLOW_NETWORK=1)."),
     ] = False,
 ) -> None:
+    # --allow-network is declared here for --help and parsing only: main() reads it from argv before
+    # transformers is imported, which is the only moment it can take effect.
+    del allow_network
     _state["workspace"] = workspace
     _state["debug"] = debug
 

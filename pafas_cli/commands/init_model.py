@@ -15,16 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from pafas_cli.config import Recipe
+from pafas_cli.data.sample import MODALITIES
 from pafas_cli.console import console, kv_table
 from pafas_cli.errors import PafasError
 from pafas_cli.model.config import ModelConfig
 from pafas_cli.model.loader import MODEL_SUBDIR, resolve_device
 from pafas_cli.spec import Spec, inherit, read_spec, write_spec
 from pafas_cli.workspace import Workspace
-
-# Images per sample: RGB, depth, IR.
-MODALITIES = 3
-
 
 def run(recipe: Recipe, ws: Workspace, paths: str = "paths:latest") -> Path:
     """Build the model for `recipe.model` from the corpus of the `paths` version; returns the HF folder."""
@@ -83,7 +80,7 @@ def build(cfg: ModelConfig, corpus: Iterable[str], folder: Path, seed: int) -> d
         "tokenizer_size": len(tokenizer),
         "embedding_rows": model.config.text_config.vocab_size,
         "image_tokens_per_image": per_image,
-        "image_tokens_per_sample": per_image * MODALITIES,
+        "image_tokens_per_sample": per_image * len(MODALITIES),
         "tokens_per_text": round(sum(lengths) / len(lengths), 1),
         "corpus_texts": len(texts),
         "dtype": str(dtype).removeprefix("torch."),

@@ -12,7 +12,7 @@ STATUS_STYLE = {"complete": "green", "running": "yellow", "failed": "red", "inte
                 "corrupt": "bold red"}
 
 
-def headline(metrics: dict, limit: int = 4) -> str:
+def metrics_cell(metrics: dict, limit: int = 4) -> str:
     """The first few scalar metrics of a manifest, as `key=value` text."""
     scalars = [(k, v) for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
     return "  ".join(f"{k}={fmt(v)}" for k, v in scalars[:limit])
@@ -42,7 +42,7 @@ def run(ws: Workspace, stage: str | None = None) -> None:
                 f"[{style}]{info.status}[/]",
                 (info.manifest.get("created") or "")[:19].replace("T", " "),
                 escape(inputs) or "-",
-                escape(headline(info.manifest.get("metrics") or {})),
+                escape(metrics_cell(info.manifest.get("metrics") or {})),
             ))
     console.print(rows_table(f"workspace {ws.root}", ["version", "status", "created", "inputs", "metrics"], rows))
     if broken:

@@ -18,9 +18,6 @@ from pafas_cli.train.config import RLConfig
 from pafas_cli.train.rewards import RewardFn, resolve_reward
 from pafas_cli.train.session import RunDir
 
-RL_COLUMNS = ("prompt", "images", "id", "label")
-
-
 def reward_functions(cfg: RLConfig, taxonomy: Taxonomy | None = None) -> tuple[list[RewardFn], list[float]]:
     names = list(cfg.rewards)
     funcs = [resolve_reward(name, cfg.classification_mode, cfg.require_think, taxonomy) for name in names]

@@ -2,40 +2,38 @@
 
 Full fine-tuning saves the weights. LoRA saves the adapter (`<version>/adapter/`) and, with
 `lora.merge`, merges it into a fresh copy of the base loaded from disk, which also works when the
-training weights were sharded by ZeRO-3; without merge, `model/` holds the adapter plus
-`base_model.json` naming the base. The processor is re-saved in the portable layout each time,
+training weights were sharded by ZeRO-3; without merge, `model/` holds the adapter, whose
+`adapter_config.json` names the base (the version's spec.json and manifest record it too). The
+processor is re-saved in the portable layout each time,
 because the trainer writes it under its runtime class name.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pafas_cli.model.loader import MODEL_SUBDIR
 from pafas_cli.train.config import TrainConfig
 
-MODEL_DIR = "model"
 ADAPTER_DIR = "adapter"
-BASE_FILE = "base_model.json"
 # The trainer pickles its arguments next to the weights; a model folder should hold no pickles.
 TRAINING_ARGS = "training_args.bin"
 
 
 def save_trained(trainer: Any, cfg: TrainConfig, out: Path, is_main: bool, processor: Any,
-                 base: dict, load_base: Callable[[], Any]) -> Path:
+                 load_base: Callable[[], Any]) -> Path:
     """Call on every rank (saving gathers sharded weights); only rank 0 writes the extra files."""
     from pafas_cli.model.processor import save_portable
     from pafas_cli.train.restore import check_finite_weights
 
     check_finite_weights(trainer.model, str(out))
-    model_dir = out / MODEL_DIR
+    model_dir = out / MODEL_SUBDIR
     target = (out / ADAPTER_DIR) if cfg.lora.enabled and cfg.lora.merge else model_dir
     trainer.save_model(str(target))
     if is_main:
         if cfg.lora.enabled:
-            (target / BASE_FILE).write_text(json.dumps(base, indent=2) + "\n", encoding="utf-8")
             save_portable(processor, target)
         if cfg.lora.enabled and cfg.lora.merge:
             from peft import PeftModel

@@ -60,7 +60,7 @@ def train_stage(spec: StageSpec, cfg: TrainConfig, recipe: Any, ws: Workspace, r
     def train(run: RunDir) -> dict:
         trainer = spec.build_trainer(cfg, recipe.seed, loaded.model, loaded.processor, dataset, run)
         records = fit(trainer, run, spec.name, spec.shown, spec.completions)
-        save_trained(trainer, cfg, run.path, run.is_main, loaded.processor, base=model_input,
+        save_trained(trainer, cfg, run.path, run.is_main, loaded.processor,
                      load_base=lambda: load_model(cfg.model, ws, device="cpu").model)
         if not run.is_main:
             return {}
