@@ -48,3 +48,12 @@ def test_loading_a_recipe_stays_light():
             "'pafas_cli.data.protocols') if m in sys.modules))")
     heavy = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert heavy == "", f"loading a recipe imported {heavy}"
+
+
+def test_the_light_list_of_source_names_is_the_adapter_registry():
+    """data/config.py keeps the source names so a recipe validates without importing the adapters; the two
+    must name the same sources."""
+    from pafas_cli.data.config import SOURCE_NAMES
+    from pafas_cli.data.sources import SOURCES
+
+    assert set(SOURCE_NAMES) == set(SOURCES)
