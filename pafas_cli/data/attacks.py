@@ -34,6 +34,7 @@ ATTACKS: dict[str, tuple[str, ...]] = {
     "fakehead": _MASK + ("Rigid Mask Attacks", "Fake Head Attack"),
     "flexiblemask": _MASK + ("Soft Mask Attacks", "Flexible Silicone Mask Attack"),
     "papermask": _MASK + ("Soft Mask Attacks", "Paper Mask Attack"),
+    "accessory": _ACCESSORY,
     "glasses": _ACCESSORY + ("Funny Eyeglasses Attack",),
     "paper-cutout": _ACCESSORY + ("Partial Paper Cutout Attack",),
     "makeup": _COSMETIC + ("Makeup Attack",),
@@ -41,6 +42,30 @@ ATTACKS: dict[str, tuple[str, ...]] = {
 }
 # Aliases used by real releases (WMCA per-attack list names use `prints`/`papermask`, ...).
 ALIASES = {"prints": "print", "real": "live", "bonafide": "live", "attack": "spoof"}
+
+# WMCA (Idiap's BATL naming `client_session_presenter_type_pai`): the attack type and PAI ids of
+# bob.db.batl's configuration, grouped the way WMCA's leave-one-out protocols group them (LOO_glasses,
+# LOO_rigidmask, ...: rigid = plastic, transparent and custom wearable masks; replay = video and the
+# "electronic" photos shown on a screen). type id -> ({pai ids: slug}, slug for any other pai).
+_WMCA_FACIAL_DISGUISE = {**dict.fromkeys((1, 4, 5, 6, 7, 15, 16), "glasses"), 2: "rigidmask", 13: "rigidmask",
+                         14: "rigidmask", **dict.fromkeys(range(8, 13), "accessory")}  # 8-12: wigs
+_WMCA_FAKE_FACE = {**dict.fromkeys(range(1, 8), "fakehead"), **dict.fromkeys(range(8, 12), "papermask"),
+                   **dict.fromkeys(range(12, 18), "rigidmask"), 18: "flexiblemask",
+                   **dict.fromkeys(range(75, 100), "flexiblemask")}
+WMCA_TYPES: dict[int, tuple[dict[int, str], str]] = {
+    0: ({}, "live"),
+    1: (_WMCA_FACIAL_DISGUISE, "spoof"),
+    2: (_WMCA_FAKE_FACE, "mask"),
+    3: (dict.fromkeys((5, 10, 15), "replay"), "print"),
+    4: ({}, "replay"),
+    5: ({}, "makeup"),
+}
+
+
+def wmca_attack(type_id: int, pai_id: int) -> str:
+    """The attack slug of a WMCA video from its BATL type and PAI ids ("live" for type 0, "spoof" if unknown)."""
+    pais, default = WMCA_TYPES.get(type_id, ({}, "spoof"))
+    return pais.get(pai_id, default)
 
 
 def attack_path(slug: str, where: str = "") -> tuple[str, ...]:

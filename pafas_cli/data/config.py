@@ -9,7 +9,9 @@ from typing import Literal
 # that loading a recipe does not import numpy.
 SYNTH_VERSION = 1
 SOURCE_NAMES = ("synthetic", "casia-surf", "cefa", "wmca", "padisi", "list")
-DOMAIN_KEYS = {"source", "root", "lists"}
+# Keys a `data.domains` entry may hold (the per-dataset subset of the `data` section).
+DOMAIN_KEYS = {"source", "root", "lists", "train_list", "dev_list", "test_list", "label_polarity", "remap"}
+LABEL_POLARITIES = ("auto", "1=live", "0=live")
 # The MMDG protocol presets (source domains -> target domains).
 PRESETS: dict[str, tuple[str, ...]] = {
     "P1": ("CPS->W", "CPW->S", "CSW->P", "PSW->C"),
@@ -40,6 +42,22 @@ class SynthConfig:
 
 
 @dataclass
+class PrepareConfig:
+    """`pafas prepare`: how a release as shipped becomes the list layout (docs/data.md, "pafas prepare")."""
+
+    # Frames kept per video: up to this many, evenly spaced (the centres of equal segments); MMDG keeps 3.
+    frames: int = 3
+    # PADISI without MMDG lists: which of the release's 3-fold partition files (part0/1/2) gives the splits.
+    padisi_fold: int = 0
+
+    def validate(self) -> None:
+        if not 1 <= self.frames <= 1000:
+            raise ValueError(f"frames: frames kept per video, 1 to 1000, got {self.frames}")
+        if self.padisi_fold not in (0, 1, 2):
+            raise ValueError(f"padisi_fold: PADISI ships partitions part0, part1 and part2; got {self.padisi_fold}")
+
+
+@dataclass
 class DataConfig:
     # Source: synthetic, casia-surf, cefa, wmca, padisi, or list (MMDG lists <D>-{train,val,test}.txt).
     source: str = "synthetic"
@@ -48,7 +66,19 @@ class DataConfig:
     # Where the source's list files are, relative to the root (empty = the release's own places);
     # for cefa "4@2" picks challenge protocol 4.2.
     lists: str = ""
-    # Real multi-dataset setups: domain letter -> {source, root, lists}, e.g. {C: {source: cefa, root: /d/CeFA}}.
+    # One list file per split (relative to the root, or absolute), for releases whose lists sit in phase
+    # folders or carry other names, e.g. data.test_list=phase2/test_private_list.txt; empty = search.
+    train_list: str = ""
+    dev_list: str = ""
+    test_list: str = ""
+    # Which label value means live in the lists: "auto" = the format's own (1 for the challenge and MMDG
+    # lists, 0 for CASIA's CASIA_*@p* lists, PADISI from its ground truth), or "1=live" / "0=live".
+    label_polarity: Literal["auto", "1=live", "0=live"] = "auto"
+    # Path prefixes to rewrite in list lines written on another machine, old -> new (new relative to
+    # the root), e.g. {"/home/me/CASIA-SURF/": ""}; the longest matching prefix wins.
+    remap: dict = field(default_factory=dict)
+    # Real multi-dataset setups: domain letter -> {source, root, and optionally lists, train_list, dev_list,
+    # test_list, label_polarity, remap}, e.g. {C: {source: cefa, root: /d/CeFA}}.
     domains: dict = field(default_factory=dict)
     # MMDG protocol: P1 leave-one-domain-out, P2 = P1 splits tested with missing modalities, P3 two-to-two.
     # A single real dataset without `domains` uses its own train/val/test lists (intra-dataset).
@@ -69,6 +99,8 @@ class DataConfig:
     max_missing: float = 0.05
     # The synthetic benchmark drawn when source is synthetic and root is empty.
     synth: SynthConfig = field(default_factory=SynthConfig)
+    # `pafas prepare` settings (frames per video, PADISI fold).
+    prepare: PrepareConfig = field(default_factory=PrepareConfig)
 
     def validate(self) -> None:
         """Raise ValueError("key: message") for a bad value."""
@@ -84,19 +116,37 @@ class DataConfig:
             parse_split(self.protocol, self.split)
         except ValueError as exc:
             raise ValueError(f"split: {exc}") from None
+        check_remap(self.remap, "remap")
         for letter, entry in self.domains.items():
             if not isinstance(entry, dict) or "source" not in entry or "root" not in entry:
-                raise ValueError(f"domains.{letter}: expected a mapping with 'source' and 'root' (and optional 'lists')")
+                raise ValueError(f"domains.{letter}: expected a mapping with 'source' and 'root' (and optional "
+                                 f"{', '.join(sorted(DOMAIN_KEYS - {'source', 'root'}))})")
             unknown = set(entry) - DOMAIN_KEYS
             if unknown:
-                raise ValueError(f"domains.{letter}: unknown key '{sorted(unknown)[0]}' (allowed: source, root, lists)")
+                raise ValueError(f"domains.{letter}: unknown key '{sorted(unknown)[0]}' "
+                                 f"(allowed: {', '.join(sorted(DOMAIN_KEYS))})")
             if entry["source"] not in SOURCE_NAMES[1:]:
                 raise ValueError(f"domains.{letter}.source: '{entry['source']}' is not a dataset source "
                                  f"({', '.join(SOURCE_NAMES[1:])})")
-        try:
-            self.synth.validate()
-        except ValueError as exc:
-            raise ValueError(f"synth.{exc}") from None
+            if entry.get("label_polarity", "auto") not in LABEL_POLARITIES:
+                raise ValueError(f"domains.{letter}.label_polarity: one of {', '.join(LABEL_POLARITIES)}, "
+                                 f"got {entry['label_polarity']!r}")
+            check_remap(entry.get("remap", {}), f"domains.{letter}.remap")
+        for name, section in (("synth", self.synth), ("prepare", self.prepare)):
+            try:
+                section.validate()
+            except ValueError as exc:
+                raise ValueError(f"{name}.{exc}") from None
+
+
+def check_remap(remap: object, key: str) -> None:
+    """A remap is a mapping of old path prefix -> new prefix, both strings, the old one non-empty."""
+    if not isinstance(remap, dict):
+        raise ValueError(f"{key}: expected a mapping old prefix -> new prefix, got {remap!r}")
+    for old, new in remap.items():
+        if not isinstance(old, str) or not old or not isinstance(new, str):
+            raise ValueError(f"{key}: '{old}' -> {new!r}: both prefixes must be text and the old one non-empty "
+                             "(quote them in YAML)")
 
 
 def parse_split(protocol: str, split: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

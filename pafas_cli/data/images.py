@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -45,20 +46,25 @@ def load_modality(path: str | Path, modality: str) -> Image.Image:
         raise PafasError(f"{path}: {modality} image not found")
     if path.suffix.lower() == ".npz":
         return _from_npz(path, modality)
+    return decode_modality(path, modality, path)
+
+
+def decode_modality(source: str | Path | BinaryIO, modality: str, name: object) -> Image.Image:
+    """`load_modality` for an image file or an open binary stream (e.g. an upload); errors name `name`."""
     try:
         # PIL warns in open() (from the header); only that call is serialised, decoding runs in parallel.
         with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", Image.DecompressionBombWarning)
-            img = Image.open(path)
+            img = Image.open(source)
         with img:
-            _report_large(path, img.size, caught)
+            _report_large(name, img.size, caught)
             img.load()
             return _convert(img, modality)
     except Image.DecompressionBombError as exc:
-        raise PafasError(f"{path}: image too large to decode safely ({exc}); shrink the file, or raise PIL's "
+        raise PafasError(f"{name}: image too large to decode safely ({exc}); shrink the file, or raise PIL's "
                          "Image.MAX_IMAGE_PIXELS if it is a genuine image") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise PafasError(f"{path}: cannot read the {modality} image ({exc})") from None
+        raise PafasError(f"{name}: cannot read the {modality} image ({exc})") from None
 
 
 def fit_square(image: Image.Image, modality: str, side: int) -> Image.Image:
@@ -78,7 +84,7 @@ def blank_image(side: int) -> Image.Image:
     return Image.new("RGB", (side, side))
 
 
-def _report_large(path: Path, size: tuple[int, int], caught: list[warnings.WarningMessage]) -> None:
+def _report_large(path: object, size: tuple[int, int], caught: list[warnings.WarningMessage]) -> None:
     """PIL's decompression-bomb warnings as the tool's own one-line warning; other warnings pass on unchanged."""
     large = False
     for item in caught:
@@ -118,13 +124,53 @@ def _from_npz(path: Path, modality: str) -> Image.Image:
             data = np.asarray(npz["data"])
     except (OSError, ValueError, KeyError, EOFError) as exc:
         raise PafasError(f"{path}: cannot read the PADISI .npz (expected an array 'data'; {exc})") from None
+    pixels = npz_pixels(data, modality, path)
+    return Image.fromarray(pixels, "RGB" if modality == "rgb" else "L")
+
+
+def npz_pixels(data: np.ndarray, modality: str, name: object) -> np.ndarray:
+    """8-bit pixels (H, W, 3 for rgb; H, W otherwise) of one modality of a PADISI 'data' array.
+
+    The release scales every channel 0-1 by its camera's bit depth; values outside [0, 1] mean another
+    file and are refused. RGB (stored BGR) and NIR are scaled x255. Depth is not: a 16-bit depth of a face
+    at 0.5-1 m is ~0.01 on that scale, two or three grey levels after x255, so it is normalised per face
+    (`normalise_depth`), as CASIA-SURF and CeFA ship theirs.
+    """
     if data.ndim == 4:
         data = data[0]
     if data.ndim != 3 or data.shape[0] < NPZ_MIN_CHANNELS:
-        raise PafasError(f"{path}: expected 'data' of shape (1, 22, H, W) with channels first, got {data.shape}")
+        raise PafasError(f"{name}: expected 'data' of shape (1, 22, H, W) with channels first, got {data.shape}")
     channels = data[list(NPZ_CHANNELS[modality])].astype(np.float64)
-    # Channels are normalised to 0-1 by camera bit depth in the release.
+    low, high = (float(channels.min()), float(channels.max())) if channels.size else (0.0, 0.0)
+    if not (np.isfinite(low) and np.isfinite(high)) or low < -1e-3 or high > 1 + 1e-3:
+        raise PafasError(f"{name}: the {modality} channels are not scaled 0-1 (they span {low:.4g} to {high:.4g}); "
+                         "expected PADISI's MULTI-SPECTRAL preprocessed release")
+    if modality == "depth":
+        return normalise_depth(channels[0])
     pixels = np.clip(np.rint(channels * 255.0), 0, 255).astype(np.uint8)
-    if modality == "rgb":
-        return Image.fromarray(np.moveaxis(pixels, 0, -1), "RGB")
-    return Image.fromarray(pixels[0], "L")
+    return np.moveaxis(pixels, 0, -1) if modality == "rgb" else pixels[0]
+
+
+# Depth percentiles mapped to the ends of the 8-bit range (robust to a few stray pixels).
+DEPTH_PERCENTILES = (2.0, 98.0)
+
+
+def normalise_depth(depth: np.ndarray) -> np.ndarray:
+    """A metric or bit-depth-scaled depth map (0 = no measurement) -> 8-bit, normalised per face.
+
+    Valid pixels (> 0) between the 2nd and 98th percentile of the face's own values are stretched over
+    1-255, nearer = brighter (the convention of CASIA-SURF, CeFA and WMCA's depth images); pixels without
+    a measurement stay 0, and a perfectly flat map becomes mid-grey (128).
+    """
+    depth = np.asarray(depth, dtype=np.float64)
+    out = np.zeros(depth.shape, np.uint8)
+    valid = np.isfinite(depth) & (depth > 0)
+    if not valid.any():
+        return out
+    low, high = np.percentile(depth[valid], DEPTH_PERCENTILES)
+    if high - low <= 1e-12:
+        out[valid] = 128
+        return out
+    scaled = np.clip((high - depth[valid]) / (high - low), 0.0, 1.0)
+    out[valid] = (1 + np.rint(254 * scaled)).astype(np.uint8)
+    return out

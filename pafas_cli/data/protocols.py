@@ -22,7 +22,8 @@ import numpy as np
 from pafas_cli.data.config import MISSING_VARIANTS, DataConfig, parse_split
 from pafas_cli.data.sample import FaceSample
 from pafas_cli.data.sources import SOURCES, check_root, list_domains, read_source
-from pafas_cli.data.sources.reading import Problems, count_by
+from pafas_cli.data.sources.profiles import SOURCE_LETTER, check_mix
+from pafas_cli.data.sources.reading import ListOptions, Problems, count_by
 from pafas_cli.errors import PafasError
 
 # How many missing-image lines per split the summary, the manifest and the errors quote.
@@ -49,6 +50,8 @@ class Splits:
     # (kept + skipped), for the build summary.
     skipped_by_split: dict[str, list[str]] = field(default_factory=dict)
     read_by_split: dict[str, int] = field(default_factory=dict)
+    # Lists far off their dataset's documented live share or attack mix (data/sources/profiles.py).
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
         """Counts per split, domain, label and attack (deepest known node), for tables and manifests."""
@@ -63,6 +66,7 @@ class Splits:
             "skipped_by_split": {k: len(v) for k, v in self.skipped_by_split.items()},
             "skipped_first": {k: v[:SHOWN_MISSING] for k, v in self.skipped_by_split.items() if v},
             "missing_variants": ["+".join(v) for v in self.missing_variants],
+            "warnings": list(self.warnings),
         }
 
 
@@ -103,10 +107,18 @@ def _list_fingerprint(root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def resolve_domains(cfg: DataConfig, ws) -> tuple[dict[str, tuple[str, str, str]], list[dict], bool]:
-    """domain -> (source, root, lists), the manifest inputs, and whether this is one dataset on its own."""
+def options_of(cfg: DataConfig, entry: dict | None = None) -> ListOptions:
+    """The per-dataset list options of the `data` section, or of one `data.domains` entry."""
+    if entry is None:
+        keys = ("lists", "train_list", "dev_list", "test_list", "label_polarity", "remap")
+        entry = {k: getattr(cfg, k) for k in keys}
+    return ListOptions.from_mapping(entry, cfg.prepare.frames)
+
+
+def resolve_domains(cfg: DataConfig, ws) -> tuple[dict[str, tuple[str, str, ListOptions]], list[dict], bool]:
+    """domain -> (source, root, list options), the manifest inputs, and whether this is one dataset on its own."""
     if cfg.domains:
-        mapping = {d: (e["source"], str(e["root"]), str(e.get("lists", ""))) for d, e in cfg.domains.items()}
+        mapping = {d: (e["source"], str(e["root"]), options_of(cfg, e)) for d, e in cfg.domains.items()}
         inputs = [{"name": f"data:{d}", "source": s, "path": r, "fingerprint": _list_fingerprint(Path(r))
                    if Path(r).is_dir() else None} for d, (s, r, _) in sorted(mapping.items())]
         return mapping, inputs, False
@@ -123,11 +135,11 @@ def resolve_domains(cfg: DataConfig, ws) -> tuple[dict[str, tuple[str, str, str]
         found = list_domains(check_root(cfg.source, root), cfg.lists)
         if not found:
             raise PafasError(f"data.root {root}: no <D>-train.txt / <D>-val.txt / <D>-test.txt lists found")
-        return {d: (cfg.source, root, cfg.lists) for d in found}, inputs, False
+        return {d: (cfg.source, root, options_of(cfg)) for d in found}, inputs, False
     letter = SOURCES[cfg.source].domain
     inputs = [{"name": "data", "source": cfg.source, "path": cfg.root,
                "fingerprint": _list_fingerprint(Path(cfg.root)) if cfg.root and Path(cfg.root).is_dir() else None}]
-    return {letter: (cfg.source, cfg.root, cfg.lists)}, inputs, True
+    return {letter: (cfg.source, cfg.root, options_of(cfg))}, inputs, True
 
 
 def ensure_synth(cfg: DataConfig, ws):
@@ -163,11 +175,21 @@ def build_splits(cfg: DataConfig, seed: int, ws) -> Splits:
     parts: dict[str, list[FaceSample]] = {"train": [], "dev": [], "test": []}
     # One Problems per split, so missing images are counted (and limited) per split.
     problems = {split: Problems(cfg.on_missing) for split in parts}
+    warnings: list[str] = []
     for domain in sorted(set(sources) | set(targets)):
-        source, root, lists = mapping[domain]
+        source, root, options = mapping[domain]
         wanted = [s for s, doms in (("train", sources), ("dev", sources), ("test", targets)) if domain in doms]
         for split in wanted:
-            parts[split] += read_source(source, root, domain, [split], problems[split], lists)[split]
+            got = read_source(source, root, domain, [split], problems[split], options=options)[split]
+            parts[split] += got
+            if source != "synthetic":
+                letter = SOURCE_LETTER.get(source, domain)
+                warnings += check_mix(got, letter, f"{source} {domain} {split} ({problems[split].lists[-1]})")
+    if warnings:
+        from pafas_cli.console import print_warning
+
+        for line in warnings:
+            print_warning(line)
     name = f"{protocol} {''.join(sources)}->{''.join(targets)}"
     skipped = {split: problems[split].skipped for split in parts}
     read = {split: len(parts[split]) + len(skipped[split]) for split in parts}
@@ -182,7 +204,7 @@ def build_splits(cfg: DataConfig, seed: int, ws) -> Splits:
         protocol=protocol, sources=sources, targets=targets, inputs=inputs,
         skipped=[line for split in parts for line in skipped[split]],
         missing_variants=MISSING_VARIANTS if protocol == "P2" else (),
-        skipped_by_split=skipped, read_by_split=read,
+        skipped_by_split=skipped, read_by_split=read, warnings=warnings,
     )
 
 

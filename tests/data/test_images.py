@@ -40,10 +40,29 @@ def test_padisi_npz_channels(tmp_path: Path):
     rgb = np.asarray(load_modality(tmp_path / "x.npz", "rgb"))
     assert rgb.shape == (6, 4, 3) and rgb[0, 0].tolist() == [255, 0, 0]
     assert np.asarray(load_modality(tmp_path / "x.npz", "ir"))[0, 0] == 128
-    assert np.asarray(load_modality(tmp_path / "x.npz", "depth"))[0, 0] == 64
+    # A perfectly flat depth map is mid-grey (depth is normalised per face, see the next test).
+    assert np.asarray(load_modality(tmp_path / "x.npz", "depth")).tolist() == [[128] * 4] * 6
     np.savez(tmp_path / "short.npz", data=np.zeros((1, 3, 4, 4)))
     with pytest.raises(PafasError, match="22"):
         load_modality(tmp_path / "short.npz", "depth")
+
+
+def test_padisi_depth_of_a_face_at_arms_length_keeps_its_relief(tmp_path: Path):
+    """16-bit depth scaled 0-1: a face at 0.6-0.7 m is ~0.01, two grey levels after x255; per face it spans 1-255."""
+    yy, xx = np.mgrid[:40, :32]
+    r = np.hypot((xx - 16) / 12, (yy - 20) / 16)
+    millimetres = np.where(r < 1, 700 - 60 * np.sqrt(np.clip(1 - r ** 2, 0, 1)), 0)  # nose nearest, 0 = no data
+    data = np.zeros((1, 22, 40, 32), np.float32)
+    data[0, 4] = millimetres / 65535
+    np.savez(tmp_path / "face.npz", data=data)
+    assert len(np.unique(np.rint(data[0, 4] * 255))) <= 3  # what x255 would have kept
+    depth = np.asarray(load_modality(tmp_path / "face.npz", "depth"))
+    assert depth[20, 16] >= 250 and depth[0, 0] == 0  # nearest = brightest; no measurement stays black
+    assert depth[r < 1].min() >= 1 and len(np.unique(depth[r < 1])) > 50
+    data[0, 4, 0, 0] = 3.0  # not a 0-1 scaled channel
+    np.savez(tmp_path / "raw.npz", data=data)
+    with pytest.raises(PafasError, match="raw.npz: the depth channels are not scaled 0-1"):
+        load_modality(tmp_path / "raw.npz", "depth")
 
 
 @pytest.mark.fault

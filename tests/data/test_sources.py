@@ -98,11 +98,17 @@ def test_wmca_attack_from_per_attack_lists(tmp_path: Path):
     root = tmp_path
     bona = triple(root, "WMCA-Image/R_CDIT/001_01_000_0_00")
     head = triple(root, "WMCA-Image/R_CDIT/530_03_001_2_18")
-    other = triple(root, "WMCA-Image/R_CDIT/018_02_000_3_10")
-    write_list(root / "W-test.txt", [" ".join(bona) + " 1", " ".join(head) + " 0", " ".join(other) + " 0"])
+    other = triple(root, "WMCA-Image/R_CDIT/018_02_000_3_10")  # type 3 (printed), PAI 10: an electronic photo
+    unknown = triple(root, "WMCA-Image/R_CDIT/018_02_000_9_01")  # a type BATL does not define
+    write_list(root / "W-test.txt", [" ".join(bona) + " 1", " ".join(head) + " 0", " ".join(other) + " 0",
+                                     " ".join(unknown) + " 0"])
     write_list(root / "FlexModal_Protocols/WMCA_test_fakehead.txt", [" ".join(head) + " 0"])
     samples = read_source("wmca", root, splits=("test",))["test"]
-    assert [s.attack[-1] for s in samples] == ["Real Face", "Fake Head Attack", "Spoof Face"]
+    # The per-attack list wins over the name (type 2, PAI 18 would be a silicone mask); names type the rest.
+    assert [s.attack[-1] for s in samples] == ["Real Face", "Fake Head Attack", "Replay Attacks", "Spoof Face"]
+    # The generic list source applies the same names and per-attack lists (it typed every W spoof "Spoof Face").
+    listed = read_source("list", root, domain="W", splits=("test",))["test"]
+    assert [s.attack for s in listed] == [s.attack for s in samples]
 
 
 def test_padisi_npz_lists_convert_boolean_labels(tmp_path: Path):
@@ -149,3 +155,57 @@ def test_symlink_out_of_the_root_is_refused_with_where_it_points(tmp_path: Path)
     write_list(root / "S-train.txt", [" ".join(r.replace("real/", "inside/", 1) for r in inner) + " 1"])
     (sample,) = read_source("list", root, domain="S", splits=("train",))["train"]
     assert sample.rgb.endswith("inside/color/0001.jpg")
+
+
+def test_lists_written_on_another_machine_read_through_remap(tmp_path: Path):
+    from pafas_cli.data.sources.reading import ListOptions
+
+    rels = triple(tmp_path, "Training/real_part/CLKJ_AS0001/real.rssdk")
+    write_list(tmp_path / "train_list.txt", [" ".join(f"/home/me/CASIA-SURF/{r}" for r in rels) + " 1"])
+    with pytest.raises(PafasError, match=r"train_list.txt:1: path '/home/me/.*leaves the dataset root.*data.remap"):
+        read_source("casia-surf", tmp_path, splits=("train",))
+    remap = ListOptions.from_mapping({"remap": {"/home/me": "nowhere", "/home/me/CASIA-SURF/": ""}})
+    (sample,) = read_source("casia-surf", tmp_path, splits=("train",), options=remap)["train"]
+    assert sample.rgb == str(tmp_path.resolve() / rels[0])  # the longest prefix won
+
+
+def test_swapped_depth_and_ir_columns_stop_the_build(tmp_path: Path):
+    rgb, depth, ir = triple(tmp_path, "Training/real_part/CLKJ_AS0001/real.rssdk")
+    write_list(tmp_path / "train_list.txt", [f"{rgb} {ir} {depth} 1"])
+    with pytest.raises(PafasError, match=r"train_list.txt:1: the depth column names ir .*rgb, depth, ir in that order"):
+        read_source("casia-surf", tmp_path, splits=("train",))
+    # Names that say nothing about the modality are not judged.
+    for src, dst in ((rgb, "a/x1.jpg"), (depth, "a/x2.jpg"), (ir, "a/x3.jpg")):
+        (tmp_path / dst).parent.mkdir(exist_ok=True)
+        (tmp_path / src).rename(tmp_path / dst)
+    write_list(tmp_path / "S-train.txt", ["a/x1.jpg a/x2.jpg a/x3.jpg 1"])
+    assert len(read_source("list", tmp_path, domain="S", splits=("train",))["train"]) == 1
+
+
+def test_per_split_lists_and_an_explicit_polarity(tmp_path: Path):
+    from pafas_cli.data.sources.reading import ListOptions
+
+    frames = [triple(tmp_path, f"Val/{v:04d}", names=("color", "depth", "ir")) for v in range(2)]
+    write_list(tmp_path / "phase9/labels-final.txt", [" ".join(frames[0]) + " 0", " ".join(frames[1]) + " 1"])
+    options = ListOptions.from_mapping({"dev_list": "phase9/labels-final.txt", "label_polarity": "0=live"})
+    live, spoof = read_source("casia-surf", tmp_path, splits=("dev",), options=options)["dev"]
+    assert (live.label, live.attack) == (1, ("Real Face",)) and (spoof.label, spoof.attack) == (0, PRINT)
+    missing = ListOptions.from_mapping({"dev_list": "phase9/nope.txt"})
+    with pytest.raises(PafasError, match=r"data.dev_list: .*phase9/nope.txt does not exist"):
+        read_source("casia-surf", tmp_path, splits=("dev",), options=missing)
+
+
+def test_new_data_keys_are_typed_and_validated():
+    from pafas_cli.config import load_recipe
+
+    cfg = load_recipe(None, ["data.label_polarity=0=live", "data.test_list=phase2/x.txt",
+                             "data.domains={S: {source: casia-surf, root: /d, label_polarity: 0=live, "
+                             "remap: {'/old/': ''}, test_list: p/t.txt}}"]).data
+    assert cfg.label_polarity == "0=live" and cfg.domains["S"]["test_list"] == "p/t.txt"
+    for bad, message in (("data.label_polarity=live", "label_polarity' must be one of auto, 1=live, 0=live"),
+                         ("data.remap=[a]", "data.remap: expected a mapping old prefix -> new prefix"),
+                         ("data.domains={S: {source: cefa, root: /d, polarity: 1}}", "unknown key 'polarity'"),
+                         ("data.domains={S: {source: cefa, root: /d, label_polarity: yes}}", "one of auto"),
+                         ("data.prepare.frames=0", "prepare.frames")):
+        with pytest.raises(PafasError, match=message):
+            load_recipe(None, [bad])

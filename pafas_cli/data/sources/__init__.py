@@ -2,8 +2,10 @@
 
 `read_source("casia-surf", root, splits=("train",), problems=Problems("skip"))` returns
 `{"train": [FaceSample, ...]}`. Split names are the toolkit's: `train`, `dev` (the release's validation
-list) and `test`. Each adapter knows where its release keeps the lists (and the MMDG benchmark's
-`<D>-{train,val,test}.txt` copies), and a missing root says where to get the data.
+list) and `test`. Each adapter knows where its release keeps the lists (phase folders included, and the
+MMDG benchmark's `<D>-{train,val,test}.txt` copies, which `pafas prepare` also writes), and a missing root
+says where to get the data. `options` (`reading.ListOptions`) carries the per-dataset `data` keys: one list
+per split, the label polarity, path-prefix remaps.
 """
 
 from __future__ import annotations
@@ -14,16 +16,15 @@ from pathlib import Path
 
 from pafas_cli.data.sample import FaceSample
 from pafas_cli.data.sources import casia_surf, cefa, listfile, padisi, wmca
-from pafas_cli.data.sources.reading import Problems
+from pafas_cli.data.sources.reading import SPLITS, ListOptions, Problems
 from pafas_cli.errors import PafasError
 
-SPLITS = ("train", "dev", "test")
-Reader = Callable[[Path, str, Sequence[str], Problems, str], dict[str, list[FaceSample]]]
+Reader = Callable[[Path, str, Sequence[str], Problems, ListOptions], dict[str, list[FaceSample]]]
 
 
 @dataclass(frozen=True)
 class Source:
-    """A dataset adapter: `read(root, domain, splits, problems, lists)` -> samples per split."""
+    """A dataset adapter: `read(root, domain, splits, problems, options)` -> samples per split."""
 
     name: str
     # MMDG domain letter of this dataset ("" = the lists say).
@@ -54,14 +55,19 @@ def get_source(name: str) -> Source:
 
 
 def read_source(name: str, root: str | Path, domain: str = "", splits: Sequence[str] = SPLITS,
-                problems: Problems | None = None, lists: str = "") -> dict[str, list[FaceSample]]:
-    """Samples per requested split from one dataset root (domain defaults to the dataset's letter)."""
+                problems: Problems | None = None, lists: str = "",
+                options: ListOptions | None = None) -> dict[str, list[FaceSample]]:
+    """Samples per requested split from one dataset root (domain defaults to the dataset's letter).
+
+    `options` carries the per-dataset `data` keys (lists, per-split lists, label polarity, remap); `lists`
+    alone is the short form of `ListOptions(lists=...)`.
+    """
     source = get_source(name)
     root = check_root(name, root)
     domain = domain or source.domain
     if not domain:
         raise PafasError(f"source '{name}' needs a domain name (the D of its D-train.txt lists)")
-    return source.reader(root.resolve(), domain, tuple(splits), problems or Problems(), lists)
+    return source.reader(root.resolve(), domain, tuple(splits), problems or Problems(), options or ListOptions(lists))
 
 
 def check_root(name: str, root: str | Path) -> Path:

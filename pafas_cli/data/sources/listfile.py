@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pafas_cli.data.sample import FaceSample
-from pafas_cli.data.sources.reading import Problems, find_list, read_mmdg_list
-from pafas_cli.errors import PafasError
+from pafas_cli.data.sources.reading import ListOptions, Problems, locate_list, read_list
 
 OBTAIN = ("Point --root (data.root) at the folder the list paths are relative to; it must hold "
           "<D>-train.txt, <D>-val.txt and <D>-test.txt (or MMDG-Benchmark/<D>-*.txt), e.g. C-train.txt.")
@@ -37,16 +36,15 @@ def domains(root: Path, lists: str = "") -> list[str]:
     return sorted(found)
 
 
-def require_list(root: Path, names: list[str], what: str) -> Path:
-    path = find_list(root, names)
-    if path is None:
-        raise PafasError(f"{root}: no {what} list (looked for {', '.join(names)})")
-    return path
+def read(root: Path, domain: str, splits: Sequence[str], problems: Problems,
+         options: ListOptions) -> dict[str, list[FaceSample]]:
+    from pafas_cli.data.sources.wmca import per_attack_map
 
-
-def read(root: Path, domain: str, splits: Sequence[str], problems: Problems, lists: str) -> dict[str, list[FaceSample]]:
+    # WMCA's per-attack lists, where they lie next to the lists, type the W spoofs here too.
+    evidence = {options.remap_path(rel): (word, "a WMCA per-attack list")
+                for rel, word in per_attack_map(root, options.lists).items()}
     out = {}
     for split in splits:
-        path = require_list(root, candidates(domain, split, lists), f"{domain} {split}")
-        out[split] = read_mmdg_list(path, root, domain, split, problems)
+        path = locate_list(root, options, split, candidates(domain, split, options.lists), f"{domain} {split}")
+        out[split] = read_list(path, root, domain, split, problems, options, evidence=evidence)
     return out

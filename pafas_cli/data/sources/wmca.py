@@ -1,9 +1,10 @@
-"""WMCA: MMDG's extracted-JPEG lists `W-{train,val,test}.txt` (`WMCA-Image/R_CDIT/<name>/{color,depth,ir}/...`).
+"""WMCA: lists of extracted frames (MMDG's `W-{train,val,test}.txt`, `WMCA-Image/R_CDIT/<name>/{color,depth,ir}/...`,
+or `pafas prepare wmca` output, which extracts them from the HDF5 release).
 
-Folder names are BATL's `client_session_presenter_type_pai` (type 0 = bona fide), which gives live vs
-spoof but not the instrument. The attack type comes from per-attack lists where present
-(`WMCA_test_{fakehead,flexiblemask,glasses,papermask,print,replay,rigidmask}.txt`, as in
-Flex-Modal-FAS's FlexModal_Protocols) or from a fifth list column; otherwise spoofs stay `Spoof Face`.
+Folder names are BATL's `client_session_presenter_type_pai`: type 0 is bona fide, and the type and PAI
+ids give the attack (`data/attacks.py`, WMCA_TYPES: prints, replays, rigid / flexible / paper masks, fake
+heads, funny eyeglasses, wigs). Per-attack lists (`WMCA_test_{fakehead,flexiblemask,glasses,papermask,print,
+replay,rigidmask}.txt`, as in Flex-Modal-FAS's FlexModal_Protocols) and a fifth list column take precedence.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pafas_cli.data.sample import FaceSample
-from pafas_cli.data.sources.listfile import candidates, require_list
-from pafas_cli.data.sources.reading import Problems, read_mmdg_list, read_rows
+from pafas_cli.data.sources.listfile import candidates
+from pafas_cli.data.sources.reading import ListOptions, Problems, locate_list, read_list, read_rows
 
 OBTAIN = ("WMCA is licence-gated: request it from the Idiap Research Institute (https://www.idiap.ch/dataset/wmca), "
-          "extract frames as in the MMDG benchmark, then pass --root /path/to/data, the folder holding "
-          "W-train.txt (or MMDG-Benchmark/W-train.txt) and WMCA-Image/.")
+          "then run `pafas prepare wmca --root /path/to/WMCA --out DIR` (docs/data.md) and pass --root DIR, or pass "
+          "the folder holding MMDG's W-train.txt (or MMDG-Benchmark/W-train.txt) and WMCA-Image/.")
 PER_ATTACK = re.compile(r"^WMCA_\w*?_?([a-z]+)\.txt$", re.IGNORECASE)
 SPLIT_WORDS = {"train", "val", "test", "dev"}
 
@@ -40,10 +41,12 @@ def per_attack_map(root: Path, lists: str) -> dict[str, str]:
     return mapping
 
 
-def read(root: Path, domain: str, splits: Sequence[str], problems: Problems, lists: str) -> dict[str, list[FaceSample]]:
-    attacks = per_attack_map(root, lists)
+def read(root: Path, domain: str, splits: Sequence[str], problems: Problems,
+         options: ListOptions) -> dict[str, list[FaceSample]]:
+    attacks = per_attack_map(root, options.lists)
+    evidence = {options.remap_path(rel): (word, "a WMCA per-attack list") for rel, word in attacks.items()}
     out = {}
     for split in splits:
-        path = require_list(root, candidates("W", split, lists), f"WMCA {split}")
-        out[split] = read_mmdg_list(path, root, domain, split, problems, attacks)
+        path = locate_list(root, options, split, candidates("W", split, options.lists), f"WMCA {split}")
+        out[split] = read_list(path, root, domain, split, problems, options, evidence=evidence)
     return out
