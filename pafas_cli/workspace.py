@@ -32,6 +32,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -250,6 +251,28 @@ class Workspace:
     def latest(self, stage: str) -> VersionInfo | None:
         complete = [v for v in self.versions(stage, include_partial=False) if v.status == "complete"]
         return complete[-1] if complete else None
+
+    def find(self, stage: str, settings: dict, inputs: Sequence[str | Path | Resolved] = (),
+             accept: Callable[[VersionInfo], bool] | None = None) -> VersionInfo | None:
+        """The newest complete version of `stage` made with these `settings` from these `inputs`, or None.
+
+        `settings` are the recipe sections as the stage records them in its manifest (`recipe`: e.g. sft
+        records {seed, sft}, paths {seed, data, paths}); they match when they have the same keys and equal
+        values, except that a leaf `ANY` matches whatever was recorded (for a key the stage inherits from
+        its inputs and records resolved, such as `rl.require_think`: the inputs, which must match, fix it).
+        Each of `inputs` (a reference, resolved here, or a `Resolved`) must be among the version's recorded
+        inputs with the same content fingerprint (an input without one: the same path or hub id). `accept`,
+        when given, must also say yes (e.g. to a version's commit, or to what its files hold).
+        """
+        wanted = [i if isinstance(i, Resolved) else self.resolve(i, allow_hub=True) for i in inputs]
+        want = _normalised(settings)
+        for info in reversed(self.versions(stage, include_partial=False)):
+            if info.status != "complete" or not _matches(want, info.manifest.get("recipe")):
+                continue
+            recorded = [r for r in info.manifest.get("inputs") or [] if isinstance(r, dict)]
+            if all(any(_same_input(w, r) for r in recorded) for w in wanted) and (accept is None or accept(info)):
+                return info
+        return None
 
     # -- references ----------------------------------------------------------------------
     def resolve(self, ref: str | Path, stage: str | None = None, allow_hub: bool = False) -> Resolved:
@@ -489,6 +512,49 @@ def load_manifest(folder: Path) -> dict:
 def _corrupt_hint(problem: str, folder: Path) -> str:
     return (f"corrupt manifest: {problem}; restore the file from a backup or delete {folder} "
             "(the other versions are unaffected)")
+
+
+class _Any:
+    """The wildcard of `Workspace.find` settings (`workspace.ANY`)."""
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY = _Any()
+
+
+def _normalised(value: Any) -> Any:
+    """`value` as it reads back from a manifest (JSON: tuples are lists, keys strings, paths text); ANY kept."""
+    if value is ANY or value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _normalised(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_normalised(v) for v in value]
+    return str(value)
+
+
+def _matches(wanted: Any, recorded: Any) -> bool:
+    if wanted is ANY:
+        return True
+    if isinstance(wanted, dict):
+        return isinstance(recorded, dict) and wanted.keys() == recorded.keys() and \
+            all(_matches(v, recorded[k]) for k, v in wanted.items())
+    if isinstance(wanted, list):
+        return isinstance(recorded, list) and len(wanted) == len(recorded) and \
+            all(_matches(w, r) for w, r in zip(wanted, recorded))
+    if isinstance(wanted, bool) or isinstance(recorded, bool):  # JSON keeps true apart from 1
+        return type(wanted) is type(recorded) and wanted == recorded
+    return wanted == recorded
+
+
+def _same_input(wanted: Resolved, recorded: dict) -> bool:
+    if wanted.fingerprint:
+        return recorded.get("fingerprint") == wanted.fingerprint
+    if wanted.hub_id:
+        return recorded.get("hub_id") == wanted.hub_id
+    return recorded.get("path") == (str(wanted.path) if wanted.path else None)
 
 
 def _quick_fingerprint(path: Path) -> str:

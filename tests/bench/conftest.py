@@ -18,11 +18,6 @@ def load_bench(name: str):
 
 
 @pytest.fixture(scope="module")
-def rp():
-    return load_bench("reproduce")
-
-
-@pytest.fixture(scope="module")
 def run_all():
     return load_bench("run_all")
 

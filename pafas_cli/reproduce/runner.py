@@ -1,0 +1,424 @@
+"""Runs the reproduction's cells on workspaces and records each finished one in the cells file.
+
+Why the stage entry functions are passed in (`Stages`) rather than imported: the runner is package code,
+and package modules never import `pafas_cli.commands` (the layers point one way; tests/test_layers.py
+parses every import). `pafas_cli/commands/reproduce.py` hands it `pafas_cli.commands.<stage>.run`, so the
+stages run exactly as `pafas build-paths|init-model|sft|rl|eval` would; the tests hand it fakes, so
+planning, reuse and recording are tested without training anything.
+
+Layout under the root (`<workspace>/reproduce`): `shared/` holds the synthetic benchmark, `<split>-s<seed>/`
+one workspace per split and seed, whose one tokenizer + tiny-model initialisation (from the PA-FAS paths)
+every variant starts from and whose dev/test faces every model is scored on.
+
+Reuse has one mechanism: a stage output is the newest version `Workspace.find` returns for the recipe
+sections that stage records and the versions it reads, so there is no lineage file; a version made at a
+commit before the grid's `valid_since` is not reused. A stopped run continues where it stopped: finished
+cells are in the cells file, finished stages are found, and SFT / GRPO reopen their unfinished version at its
+last checkpoint (`--resume auto`). The report is rewritten after every cell.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pafas_cli.console import console, rows_table, tagged
+from pafas_cli.errors import PafasError
+from pafas_cli.reproduce.grid import MISSING_SETS, Cell, Grid, Settings
+from pafas_cli.reproduce.record import Commits, append_cell, latest_records, read_cells, record_key, record_stale
+from pafas_cli.reproduce.report import Paper, render, shown_records
+from pafas_cli.workspace import ANY, VersionInfo, Workspace, git_revision
+
+# The recipe sections each stage records in its manifest (docs/design.md). Should a stage record otherwise,
+# the runner stops that cell with "no complete version matches" (and the end-to-end test fails).
+SECTIONS = {"paths": ("seed", "data", "paths"), "model": ("seed", "model"), "sft": ("seed", "sft"),
+            "rl": ("seed", "rl"), "eval": ("seed", "eval", "model")}
+# Keys a stage records resolved from its inputs when the recipe leaves them null (= inherit; docs/design.md).
+INHERITED = {"model": ("image_size",), "rl": ("require_think", "max_completion_length")}
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The stage entry functions, `pafas_cli.commands.<stage>.run` (see the module docstring)."""
+
+    build_paths: Callable[..., Any]  # (recipe, ws)
+    init_model: Callable[..., Any]   # (recipe, ws, paths=ref)
+    sft: Callable[..., Any]          # (recipe, ws, resume="auto")
+    rl: Callable[..., Any]           # (recipe, ws, resume="auto")
+    eval: Callable[..., Any]         # (recipe, ws, models=[ref], paths=ref, protocol=None | "P2")
+
+
+def recorded_settings(stage: str, recipe: Any) -> dict:
+    """The recipe sections `stage` records, inherited nulls as `ANY` (the inputs, which must match, fix them)."""
+    sections = recipe.to_dict()
+    out = {name: sections[name] for name in SECTIONS[stage]}
+    for key in INHERITED.get(stage, ()):
+        if out[stage][key] is None:
+            out[stage][key] = ANY
+    return out
+
+
+@dataclass
+class StageCall:
+    """One stage output: the stage, what it must be made with, and how to make it."""
+
+    stage: str
+    settings: dict
+    inputs: list[str]
+    make: Callable[[], Any]
+    accept: Callable[[VersionInfo], bool] | None = None
+
+
+@contextmanager
+def quiet(enabled: bool) -> Iterator[None]:
+    """Silence the stages' own tables and bars (the runner prints one line per stage instead)."""
+    before = console.quiet
+    console.quiet = enabled or before
+    try:
+        yield
+    finally:
+        console.quiet = before
+
+
+def _clock() -> str:
+    return f"[dim]{time.strftime('%H:%M:%S')}[/]"
+
+
+def headline(m: dict) -> dict:
+    """The numbers the tables report, as percentages (HTER at the dev and the oracle threshold, AUC, ...)."""
+    def pct(value: Any) -> float | None:
+        return None if value is None else round(100 * float(value), 3)
+
+    return {"hter_dev": pct(m["honest"]["hter"]), "hter_oracle": pct(m["oracle"]["hter"]),
+            "auc": pct(m["honest"]["auc"]), "eer": pct(m["honest"]["eer"]), "format_rate": pct(m["format_rate"]),
+            "answer_accuracy": pct(m["answer_accuracy"]),
+            "answer_balanced_accuracy": pct(m.get("answer_balanced_accuracy")),
+            "reasoning_balanced_accuracy": pct(m.get("reasoning_balanced_accuracy")),
+            "consistency": pct(m.get("consistency")), "n": m["n"]}
+
+
+class Combo:
+    """The workspace of one (split, seed) and the stage outputs found in it."""
+
+    def __init__(self, runner: "Runner", split: str, seed: int):
+        self.runner, self.split, self.seed = runner, split, seed
+        self.ws = Workspace(runner.root / f"{split}-s{seed}")
+        self.found: dict[str, VersionInfo] = {}
+
+    @property
+    def grid(self) -> Grid:
+        return self.runner.grid
+
+    def _recipe(self, stage: str, keys: list[str]):
+        return self.grid.recipe(stage, [f"seed={self.seed}", *keys, *self.runner.s.overrides])
+
+    def call(self, key: str, deps: list[str]) -> StageCall:
+        """Stage output `key` made from the versions `deps` (refs, in `grid.requirements` order)."""
+        s, stages, kind = self.runner.s, self.runner.stages, key.partition(":")[0]
+        rest = key.partition(":")[2]
+        fresh = self.runner.fresh_version
+        if kind == "paths":
+            augmentation, shuffle, n = self.grid.variant_of(rest)
+            recipe = self._recipe("paths", [
+                f"data.root={self.runner.synth_root()}",
+                f"data.protocol={'P2' if key == self.grid.model_paths else 'P1'}", f"data.split={self.split}",
+                f"data.n_train={s.n_train}", f"data.n_dev={s.n_dev}", f"data.n_test={s.n_test}",
+                f"paths.augmentation={augmentation}", f"paths.shuffle={shuffle}", f"paths.n_paths={n}"])
+            return StageCall("paths", recorded_settings("paths", recipe), [],
+                             lambda: stages.build_paths(recipe, self.ws), fresh)
+        if kind == "model":
+            (paths,) = deps
+            recipe = self._recipe("model", [])
+            return StageCall("model", recorded_settings("model", recipe), [paths],
+                             lambda: stages.init_model(recipe, self.ws, paths=paths), fresh)
+        if kind == "sft":
+            model, paths = deps
+            recipe = self._recipe("sft", [f"sft.model={model}", f"sft.paths={paths}", f"sft.max_steps={s.sft_steps}"])
+            return StageCall("sft", recorded_settings("sft", recipe), [model, paths],
+                             lambda: stages.sft(recipe, self.ws, resume="auto"), fresh)
+        if kind == "rl":
+            model, paths = deps
+            rewards = json.dumps(self.grid.rewards[rest.split(":")[1]])
+            recipe = self._recipe("rl", [f"rl.model={model}", f"rl.paths={paths}", f"rl.max_steps={s.rl_steps}",
+                                         f"rl.rewards={rewards}"])
+            return StageCall("rl", recorded_settings("rl", recipe), [model, paths],
+                             lambda: stages.rl(recipe, self.ws, resume="auto"), fresh)
+        if kind == "eval":
+            model, paths = deps
+            protocol = "P2" if rest == self.grid.pafas_model else None
+            sets = ["test", *(MISSING_SETS if protocol == "P2" else ())]
+            recipe = self._recipe("eval", [])
+            return StageCall("eval", recorded_settings("eval", recipe), [model, paths],
+                             lambda: stages.eval(recipe, self.ws, models=[model], paths=paths, protocol=protocol),
+                             lambda info: fresh(info) and _evaluates(info, sets))
+        raise ValueError(f"unknown stage output '{key}'")
+
+    def lookup(self, key: str) -> VersionInfo | None:
+        """The version of stage output `key` made with this run's settings, or None (nothing is built)."""
+        if key in self.found:
+            return self.found[key]
+        deps = []
+        for dep in self.grid.requirements(key):
+            info = self.lookup(dep)
+            if info is None:
+                return None
+            deps.append(f"{info.stage}:{info.version}")
+        if key.startswith("paths:") and self.runner.synth_root(draw=False) is None:
+            return None
+        call = self.call(key, deps)
+        info = self.ws.find(call.stage, call.settings, call.inputs, accept=call.accept)
+        if info is not None:
+            self.found[key] = info
+        return info
+
+    def ref(self, key: str) -> str:
+        """The workspace reference of stage output `key`, made first (with what it needs) when not found."""
+        info = self.lookup(key)
+        if info is not None:
+            return f"{info.stage}:{info.version}"
+        deps = [self.ref(dep) for dep in self.grid.requirements(key)]
+        call = self.call(key, deps)
+        label = f"{self.split} seed {self.seed}: {key}"
+        console.print(f"{_clock()} {label} (~{self.grid.cost(key, self.runner.s):.0f} s) ...", highlight=False)
+        started = time.perf_counter()
+        with quiet(not self.runner.verbose):
+            call.make()
+        info = self.ws.find(call.stage, call.settings, call.inputs, accept=call.accept)
+        if info is None:
+            raise PafasError(f"{self.ws.root}: {key} finished, but no complete {call.stage} version matches the "
+                             "settings it was run with")
+        self.found[key] = info
+        seconds = round(time.perf_counter() - started, 1)
+        self.runner.timings[self.runner.timing_key(self.split, self.seed, key, info)] = seconds
+        console.print(f"{_clock()} {label} -> {info.stage}:{info.version} in {seconds:.0f} s")
+        gc.collect()
+        return f"{info.stage}:{info.version}"
+
+
+def _evaluates(info: VersionInfo, sets: list[str]) -> bool:
+    """An eval version of one model that scored every set in `sets`."""
+    try:
+        data = json.loads((info.path / "metrics.json").read_text(encoding="utf-8"))
+        (model,) = data["models"].values()
+        return set(sets) <= set(model["sets"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+class Runner:
+    """One reproduction run: its settings, where it works and records, and the stages it calls."""
+
+    def __init__(self, grid: Grid, s: Settings, stages: Stages | None, root: Path, cells: Path, report: Path,
+                 paper: Paper | None = None, synth: str | None = None, verbose: bool = False):
+        self.grid, self.s, self.stages = grid, s, stages
+        self.root, self.cells, self.report = Path(root), Path(cells), Path(report)
+        self.paper = paper or Paper.load()
+        self.verbose = verbose
+        self.given_synth = str(Path(synth).resolve()) if synth else None
+        self._synth = self.given_synth
+        self._data: dict | None = None
+        self.commits = Commits(grid.valid_since)
+        self.combos: dict[tuple[str, int], Combo] = {}
+        self.digest = grid.recipe_digest(s)
+        self.data_config = grid.recipe("paths", s.overrides).data
+        # Seconds each stage call took, timed around the call (loading and scoring included; a manifest's
+        # `seconds` covers only the time its version was open): this run's, and those earlier cells recorded.
+        self.timings: dict[tuple, float] = {}
+        for r in read_cells(self.cells):
+            for st in r.get("stages") or []:
+                if isinstance(st, dict) and st.get("timed") == "runner" and st.get("seconds") is not None:
+                    self.timings[(r.get("split"), r.get("seed"), st.get("key"), st.get("version"),
+                                  st.get("created"))] = st["seconds"]
+
+    # -- data ------------------------------------------------------------------------------------------------
+    @property
+    def shared(self) -> Workspace:
+        return Workspace(self.root / "shared")
+
+    def synth_root(self, draw: bool = True) -> str | None:
+        """The benchmark folder every workspace reads: --synth, else a synth version in <root>/shared made
+        with the data settings (drawn there on first use; None when not drawn and `draw` is False)."""
+        if self._synth is not None:
+            return self._synth
+        settings = {"data": {"synth": vars(self.data_config.synth)}}
+        info = self.shared.find("synth", settings)
+        if info is None and draw:
+            from pafas_cli.data.synth.version import write_version
+
+            console.print(f"{_clock()} synthetic benchmark (~{self.grid.costs['synth']:.0f} s the first time) ...")
+            with quiet(not self.verbose):
+                write_version(self.data_config, self.shared)
+            info = self.shared.find("synth", settings)
+        if info is None:
+            return None
+        self._synth = str(info.path.resolve())
+        return self._synth
+
+    def data_identity(self) -> dict:
+        """What the cells were measured on, the same on every machine and commit: the synthetic generator's
+        settings, or a digest of the list files of a folder given with --synth."""
+        if self._data is None:
+            if self.given_synth is None:
+                self._data = {"synth": dict(vars(self.data_config.synth))}
+            else:
+                digest = hashlib.sha256()
+                for path in sorted(Path(self.given_synth).glob("*.txt")):
+                    digest.update(path.name.encode() + path.read_bytes())
+                self._data = {"lists": digest.hexdigest()[:16]}
+        return self._data
+
+    @staticmethod
+    def timing_key(split: str, seed: int, key: str, info: VersionInfo) -> tuple:
+        return (split, seed, key, info.version, info.manifest.get("created"))
+
+    def fresh_version(self, info: VersionInfo) -> bool:
+        """A version made at a commit that contains the grid's valid_since (or one git cannot place)."""
+        return not self.commits.stale(info.manifest.get("git_revision"))
+
+    # -- cells -----------------------------------------------------------------------------------------------
+    def combo(self, split: str, seed: int) -> Combo:
+        key = (split, seed)
+        if key not in self.combos:
+            self.combos[key] = Combo(self, split, seed)
+        return self.combos[key]
+
+    def key(self, cell: Cell) -> str:
+        return record_key(cell.name, self.grid.cell_settings(cell, self.s, self.digest), self.data_identity())
+
+    def done(self) -> dict[str, dict]:
+        """key -> the record of each cell already measured with these settings (stale ones left out)."""
+        return {k: r for k, r in latest_records(read_cells(self.cells)).items() if not record_stale(r, self.commits)}
+
+    def plan(self) -> tuple[list[Cell], list[tuple[Combo, str]]]:
+        """Cells still to do and the stage outputs they need that are not made yet, in run order."""
+        done = self.done()
+        todo = [c for c in self.grid.plan(self.s) if self.key(c) not in done]
+        jobs: list[tuple[Combo, str]] = []
+        seen: set[tuple[str, int, str]] = set()
+        for cell in todo:
+            combo = self.combo(cell.split, cell.seed)
+            for key in self.grid.closure([f"eval:{self.grid.model_of(cell)}"]):
+                if (cell.split, cell.seed, key) not in seen and combo.lookup(key) is None:
+                    seen.add((cell.split, cell.seed, key))
+                    jobs.append((combo, key))
+        return todo, jobs
+
+    def estimate(self, jobs: list[tuple[Combo, str]]) -> list[tuple[str, int, float, float]]:
+        """(stage, runs, est. s each, est. s total) for the jobs, the synthetic benchmark first if needed."""
+        groups: dict[str, list[float]] = {}
+        for _, key in jobs:
+            groups.setdefault(key.partition(":")[0], []).append(self.grid.cost(key, self.s))
+        rows = [(kind, len(groups[kind]), round(sum(groups[kind]) / len(groups[kind]), 1), round(sum(groups[kind])))
+                for kind in ("paths", "model", "sft", "rl", "eval") if kind in groups]
+        if jobs and self.synth_root(draw=False) is None:
+            rows.insert(0, ("synth", 1, self.grid.costs["synth"], self.grid.costs["synth"]))
+        return rows
+
+    def print_plan(self, todo: list[Cell], jobs: list[tuple[Combo, str]]) -> float:
+        s = self.s
+        rows = self.estimate(jobs)
+        total = sum(r[3] for r in rows)
+        console.print(rows_table(
+            f"plan: {len(todo)} cells to run ({len(self.grid.plan(s)) - len(todo)} recorded already)",
+            ("stage", "runs", "est. s each", "est. s total"), rows))
+        console.print(
+            f"settings: seeds {list(s.seeds)}, splits {list(s.splits)} (N sweep on {s.n_split}), "
+            f"n_train {s.n_train}, dev/test faces {s.n_dev}/{s.n_test} per split (stratified), "
+            f"{self.grid.training(s)}, tiny Qwen2.5-VL (recipes/{self.grid.recipes['model']})")
+        console.print(f"estimated time: {total / 60:.0f} min ({total / 3600:.2f} h) on a 2-core machine when idle; "
+                      f"workspace {self.root}, cells {self.cells}, report {self.report}")
+        return total
+
+    def run(self) -> int:
+        """Every cell still to do, recording each; 1 when some failed (rerun to retry them), else 0."""
+        if self.stages is None:
+            raise PafasError("the runner needs the stage entry functions to run cells")
+        todo, jobs = self.plan()
+        self.print_plan(todo, jobs)
+        self.write_report()
+        failed = []
+        for i, cell in enumerate(todo, 1):
+            console.rule(f"[{i}/{len(todo)}] {cell.name}")
+            try:
+                self.run_cell(cell)
+            except Exception as exc:  # noqa: BLE001 - record it and go on with the other cells
+                failed.append(cell.name)
+                console.print(tagged(f"{cell.name} failed:", "red", f"{type(exc).__name__}: {exc}"), highlight=False)
+            self.write_report()
+        if failed:
+            console.print(f"[red]{len(failed)} cell(s) failed:[/] {', '.join(failed)} (rerun to retry them)")
+        console.print(f"cells: {self.cells}\nreport: {self.report}", highlight=False)
+        return 1 if failed else 0
+
+    def run_cell(self, cell: Cell) -> dict:
+        """Make what `cell` needs, read its metrics and append its record to the cells file."""
+        combo = self.combo(cell.split, cell.seed)
+        eval_key = f"eval:{self.grid.model_of(cell)}"
+        eval_ref = combo.ref(eval_key)
+        stages = []
+        for key in self.grid.closure([eval_key]):
+            info = combo.found[key]
+            timed = self.timings.get(self.timing_key(cell.split, cell.seed, key, info))
+            stages.append({"key": key, "version": info.version, "created": info.manifest.get("created"),
+                           "seconds": timed if timed is not None else info.manifest.get("seconds"),
+                           "timed": "runner" if timed is not None else "manifest",
+                           "commit": info.manifest.get("git_revision")})
+        model = combo.found.get("model")
+        record = {
+            "cell": cell.name, "table": cell.table, "row": cell.row, "split": cell.split, "seed": cell.seed,
+            "settings": self.grid.cell_settings(cell, self.s, self.digest), "data": self.data_identity(),
+            "commit": git_revision(), "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "cores": os.cpu_count(),
+            "model_parameters": (model.manifest.get("metrics") or {}).get("parameters") if model else None,
+            "stages": stages, "sets": self.metrics(combo.ws, eval_ref, cell.sets),
+        }
+        append_cell(self.cells, record)
+        test = record["sets"]["test"]
+        console.print(f"{cell.name}: HTER@dev {test['hter_dev']:.2f}  HTER@oracle {test['hter_oracle']:.2f}  "
+                      f"AUC {test['auc']:.2f}  format {test['format_rate']:.0f}%")
+        return record
+
+    @staticmethod
+    def metrics(ws: Workspace, eval_ref: str, sets: tuple[str, ...]) -> dict[str, dict]:
+        """Headline numbers per eval set, read from the eval version's metrics.json."""
+        resolved = ws.resolve(eval_ref)
+        data = json.loads((resolved.path / "metrics.json").read_text(encoding="utf-8"))
+        (model,) = data["models"].values()
+        return {name: headline(model["sets"][name]) for name in sets}
+
+    # -- the report ------------------------------------------------------------------------------------------
+    def shown(self) -> list:
+        return shown_records(self.grid, self.s, read_cells(self.cells), self.data_identity(), self.digest)
+
+    def write_report(self) -> int:
+        """Rewrite the page from the recorded cells of these settings; without any, leave it as it is (a
+        page of empty tables never replaces one that has numbers). Returns the number of cells shown."""
+        from pafas_cli.workspace import disk_error
+
+        shown = self.shown()
+        if not shown:
+            return 0
+        text = render(self.grid, self.paper, self.s, shown, self.commits, cells_file=_display(self.cells))
+        try:
+            self.report.parent.mkdir(parents=True, exist_ok=True)
+            self.report.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise disk_error(exc, self.report) from exc
+        return len(shown)
+
+
+def _display(path: Path) -> str:
+    """`path` relative to the current folder when it is under it (the page names the committed file)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

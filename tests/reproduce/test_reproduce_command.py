@@ -1,0 +1,58 @@
+"""`pafas reproduce --quick` end to end at tiny sizes, so the harness cannot rot (issue 18): real stages, the
+cells file, the page, and a rerun that finds every stage version again and records nothing new."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+TINY = ["--n-train", "16", "--n-dev", "8", "--n-test", "8", "--sft-steps", "2", "--rl-steps", "1",
+        "--set", "data.synth.per_domain=20", "--set", "paths.n_paths=2", "--set", "model.text.layers=1",
+        "--set", "rl.max_completion_length=32", "--set", "eval.max_new_tokens=32"]
+
+
+def pafas(tmp_path, *args):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PAFAS_WORKSPACE": str(tmp_path / "ws")}
+    done = subprocess.run([sys.executable, "-m", "pafas_cli", *args], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def versions(root):
+    return sorted(str(p.relative_to(root)) for p in root.glob("*/*/v[0-9]*") if p.is_dir())
+
+
+@pytest.mark.slow
+def test_quick_reproduction_at_tiny_sizes_records_cells_and_resumes(tmp_path):
+    args = ["reproduce", "--quick", "--rows", "full_rl,raw_rl", *TINY]
+    pafas(tmp_path, *args)
+    root = tmp_path / "ws" / "reproduce-quick"
+    cells = [json.loads(line) for line in (root / "cells.jsonl").read_text().splitlines()]
+    assert [c["cell"] for c in cells] == ["p1-W-s0-full_rl", "p1-W-s0-raw_rl", "p2-W-s0-full_rl", "n-W-s0-n50"]
+    assert all(c["commit"] is None or isinstance(c["commit"], str) for c in cells)
+    assert set(cells[2]["sets"]) == {"test", "test_missing_depth", "test_missing_ir", "test_missing_both"}
+    page = (root / "results.md").read_text()
+    assert "| PA-FAS: path augmentation + answer shuffling, SFT+GRPO | W |" in page
+    assert "| Raw labels, SFT+GRPO | W |" in page and "4 of 4 planned cells" in page
+
+    # The raw rows inherit the answer-only format from their paths version (the harness sets nothing).
+    rl = {}
+    for manifest in (root / "W-s0" / "rl").glob("v*/manifest.json"):
+        recipe = json.loads(manifest.read_text())["recipe"]["rl"]
+        rl[recipe["rewards"] == {"format": 1.0, "classification": 1.0}, recipe["require_think"]] = manifest
+    assert set(rl) == {(True, True), (True, False)}
+
+    made = versions(root)
+    out = pafas(tmp_path, *args)
+    assert "0 cells to run (4 recorded already)" in out
+    assert versions(root) == made
+    assert len((root / "cells.jsonl").read_text().splitlines()) == 4
+
+    (root / "results.md").unlink()
+    pafas(tmp_path, *args, "--report-only")
+    assert (root / "results.md").read_text().count("| W |") == page.count("| W |")
