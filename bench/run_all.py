@@ -6,6 +6,8 @@ On a fresh workspace (bench/out/ws, removed first) it measures
   - build-paths throughput, N = 50 against N = 1 paths per sample: SFT rows per second and disk size;
   - eval throughput, batched against batch size 1 (bench/bench_eval.py);
   - sft/rl step time against a bare TRL script (bench/bench_train_overhead.py);
+  - `pafas serve` on loopback: throughput and p50/p95 latency, 16 concurrent clients against one at a time
+    (bench/bench_serve.py);
   - optionally (--demo) the end-to-end demo, `bash scripts/demo.sh`, in its own workspace.
 
     python bench/run_all.py                      # about 10 minutes on the 2-core development machine
@@ -253,15 +255,17 @@ def main() -> int:
     over_tables, _ = run_script_main("bench_train_overhead", [
         "--workspace", str(ws.root), "--sft-steps", str(opts.overhead_sft_steps), "--rl-steps",
         str(opts.overhead_rl_steps), "--repeats", str(opts.repeats)])
+    serve_tables, serve_text = run_script_main("bench_serve", [
+        "--workspace", str(ws.root), "--model", str(model), "--paths", str(paths)])
 
     sections = {"run_all": report(info, command, runs, ws, eval_tables, eval_text, over_tables, load_start,
-                                  time.perf_counter() - started)}
+                                  time.perf_counter() - started, serve=(serve_tables, serve_text))}
     if opts.demo:
         sections["demo"] = demo()
     write_doc(opts.doc, sections)
     console.print(rows_table("stages (child processes)", ("stage", "wall s", "peak RSS MiB"),
                              [(r.name, round(r.seconds, 1), round(r.peak_rss_mib)) for r in runs]))
-    for title, columns, rows in eval_tables + over_tables:
+    for title, columns, rows in eval_tables + over_tables + serve_tables:
         console.print(rows_table(title, columns, rows))
     console.print(f"wrote {opts.doc} ({(time.perf_counter() - started) / 60:.1f} min)")
     return 0
@@ -286,7 +290,8 @@ def throughput(ws: Workspace, runs: list[StageRun]) -> tuple[list[list[Any]], st
 
 
 def report(info: dict[str, str], command: str, runs: list[StageRun], ws: Workspace, eval_tables: list,
-           eval_text: str, over_tables: list, load_start: str, seconds: float) -> str:
+           eval_text: str, over_tables: list, load_start: str, seconds: float,
+           serve: tuple[list, str] = ([], "")) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"Measured {when} by `{command}` ({seconds / 60:.1f} min; load average 1/5/15 min at start "
              f"{load_start}, at end {load()}; the machine is shared, so times move with its load).", "",
@@ -309,6 +314,16 @@ def report(info: dict[str, str], command: str, runs: list[StageRun], ws: Workspa
     same = re.search(r"answers identical to batch size 1:.*", eval_text)
     if same:
         lines += ["", same.group(0).strip() + "."]
+    serve_tables, serve_text = serve
+    if serve_tables:
+        lines += ["", "**`pafas serve` under load** (`bench/bench_serve.py`: the server as a child process on "
+                  "127.0.0.1, real multipart requests; latency as the client sees it; after 2 warm-up requests, "
+                  "one client at a time, then 16 clients each sending its next request when answered):"]
+        for title, columns, trows in serve_tables:
+            lines += ["", f"_{title}_", "", *markdown_table(columns, trows)]
+        verdict = re.search(r"speed-up at .*", serve_text)
+        if verdict:
+            lines += ["", verdict.group(0).strip() + "."]
     return "\n".join(lines)
 
 

@@ -20,7 +20,6 @@ A non-finite score is never printed as `NaN` (not JSON): `liveness` is null and 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -60,23 +59,10 @@ def record(face: FaceFiles, model: str, prediction: Any = None, error: str | Non
            "modalities": list(face.present), "model": model}
     if prediction is None:
         return {**out, "error": error}
-    answer = prediction.answer
-    score = float(prediction.score)
-    finite = math.isfinite(score)
-    return {
-        **out,
-        "verdict": None if answer.decision is None else ("live" if answer.decision == 1 else "spoof"),
-        "answer": list(answer.nodes) if answer.well_formed else None,
-        "deepest": answer.deepest,
-        "liveness": round(score, 6) if finite else None,
-        "well_formed": answer.well_formed,
-        "format_error": answer.error,
-        "reasoning": prediction.reasoning,
-        "text": prediction.text,
-        "error": error if finite else (
-            f"liveness score is {score} (not a number): the model's outputs are not finite, e.g. a diverged "
-            f"training run; evaluate an earlier version or retrain with a lower learning rate"),
-    }
+    from pafas_cli.infer.predict import prediction_record
+
+    fields = prediction_record(prediction)
+    return {**out, **fields, "error": fields["error"] or error}
 
 
 def exit_code(records: list[dict]) -> int:

@@ -124,14 +124,20 @@ def image_side(processor: Any, fallback: int) -> int:
 
 def load_image(path: Path, modality: str, side: int) -> Any:
     """One modality image as the eval sets store it (see `fit_square`), returned in RGB; or a PafasError."""
-    from pafas_cli.data.images import fit_square, load_modality
+    from pafas_cli.data.images import load_modality
 
-    image = load_modality(path, modality)
-    check_plausible(image.size, path, modality)
+    return prepare_image(load_modality(path, modality), path, modality, side)
+
+
+def prepare_image(image: Any, where: object, modality: str, side: int) -> Any:
+    """A decoded modality image checked for a plausible face size (errors name `where`), as the model reads it."""
+    from pafas_cli.data.images import fit_square
+
+    check_plausible(image.size, where, modality)
     return fit_square(image, modality, side).convert("RGB")
 
 
-def check_plausible(size: tuple[int, int], path: Path, modality: str) -> None:
+def check_plausible(size: tuple[int, int], path: object, modality: str) -> None:
     """A PafasError naming `path` when an image of `size` (width, height) cannot be a face crop."""
     width, height = size
     if min(width, height) < MIN_SIDE:

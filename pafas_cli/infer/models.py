@@ -7,6 +7,8 @@ spec (`pafas_cli/spec.py`); the recipe keys that restate them (`eval.require_thi
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +47,77 @@ def model_image_size(resolved: Any) -> int | None:
     """The image side the model was trained at, from its spec (None for a model without one, e.g. a hub id)."""
     spec = model_spec(resolved)
     return spec.image_size if spec is not None else None
+
+
+def model_modality_names(resolved: Any) -> dict[str, str]:
+    """How the model's reasoning names each modality (`rgb` -> "RGB"): its paths version's reasoning tree,
+    else the shipped names."""
+    import yaml
+
+    from pafas_cli.infer.html import LABELS
+    from pafas_cli.spec import TREE_COPY
+
+    spec = model_spec(resolved)
+    tree = Path(spec.paths) / TREE_COPY if spec is not None and spec.paths else None
+    if tree is not None and tree.is_file():
+        try:
+            names = (yaml.safe_load(tree.read_text(encoding="utf-8")) or {}).get("modalities") or {}
+        except (OSError, yaml.YAMLError, AttributeError):
+            names = {}
+        if isinstance(names, dict) and all(isinstance(names.get(m), str) for m in LABELS):
+            return {m: names[m] for m in LABELS}
+    return dict(LABELS)
+
+
+@dataclass(frozen=True)
+class DevThreshold:
+    """A model's dev-set EER threshold as an eval version found it."""
+
+    value: float
+    eval_ref: str  # eval:vNNN
+    model_name: str  # the model's name in that version's metrics.json
+
+
+def model_dev_threshold(ws: Any, resolved: Any) -> DevThreshold | None:
+    """The dev threshold of the newest complete eval version whose inputs include this model (the same
+    folder, or hub id, with the same content fingerprint where both are known); None when none evaluated it.
+    A matching version whose metrics.json cannot be read is an error naming it (never silently skipped)."""
+    import json
+    import math
+
+    from pafas_cli.errors import PafasError
+
+    for info in reversed(ws.versions("eval", include_partial=False)):
+        if info.status != "complete":
+            continue
+        inputs = [i for i in info.manifest.get("inputs") or [] if isinstance(i, dict)
+                  and re.fullmatch(r"model\d+", str(i.get("name", "")))]
+        hit = next((i for i in inputs if _same_model(i, resolved)), None)
+        if hit is None:
+            continue
+        where = info.path / "metrics.json"
+        try:
+            models = json.loads(where.read_text(encoding="utf-8"))["models"]
+            name = f"{resolved.stage}:{resolved.version}" if resolved.stage else None
+            if name not in models:
+                name = list(models)[int(hit["name"][len("model"):])]
+            value = float(models[name]["dev_threshold"])
+        except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+            raise PafasError(f"eval:{info.version} evaluated {resolved.ref}, but its dev threshold cannot be read "
+                             f"from {where} ({type(exc).__name__}: {exc}); pass --threshold, or rerun `pafas eval`"
+                             ) from None
+        if not math.isfinite(value):
+            raise PafasError(f"eval:{info.version} recorded a non-finite dev threshold ({value}) for "
+                             f"{resolved.ref} in {where}; pass --threshold, or rerun `pafas eval`")
+        return DevThreshold(value, f"eval:{info.version}", name)
+    return None
+
+
+def _same_model(entry: dict, resolved: Any) -> bool:
+    if resolved.path is not None:
+        same = entry.get("path") is not None and Path(entry["path"]) == Path(resolved.path)
+    else:
+        same = entry.get("hub_id") == resolved.hub_id
+    if same and entry.get("fingerprint") and resolved.fingerprint:
+        same = entry["fingerprint"] == resolved.fingerprint
+    return same

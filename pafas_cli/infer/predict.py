@@ -27,6 +27,30 @@ class Prediction:
     score: float
 
 
+def prediction_record(prediction: Prediction) -> dict[str, Any]:
+    """What explain and serve report of one prediction: verdict (the answer's own live/spoof branch), answer,
+    deepest, liveness, well_formed, format_error, reasoning, text and error. A non-finite score is never a
+    number in the record (JSON has no NaN): liveness is None and error says why; else error is None."""
+    import math
+
+    answer = prediction.answer
+    score = float(prediction.score)
+    finite = math.isfinite(score)
+    return {
+        "verdict": None if answer.decision is None else ("live" if answer.decision == 1 else "spoof"),
+        "answer": list(answer.nodes) if answer.well_formed else None,
+        "deepest": answer.deepest,
+        "liveness": round(score, 6) if finite else None,
+        "well_formed": answer.well_formed,
+        "format_error": answer.error,
+        "reasoning": prediction.reasoning,
+        "text": prediction.text,
+        "error": None if finite else (
+            f"liveness score is {score} (not a number): the model's outputs are not finite, e.g. a diverged "
+            f"training run; evaluate an earlier version or retrain with a lower learning rate"),
+    }
+
+
 def reasoning_of(text: str, parsed: Any, require_think: bool = True) -> str | None:
     """The reasoning to teacher-force: the parsed `<think>` text, else whatever came before `<answer>`;
     None for an answer-only model (`require_think=False`) that wrote no `<think>`."""

@@ -32,7 +32,9 @@ def checkpointing_key() -> str:
     return "activation_checkpointing" if "activation_checkpointing" in params else "gradient_checkpointing"
 
 
-def common_kwargs(cfg: TrainConfig, seed: int, output_dir: Path) -> dict[str, Any]:
+def common_kwargs(cfg: TrainConfig, seed: int, output_dir: Path, tracking: dict[str, Any] | None = None
+                  ) -> dict[str, Any]:
+    """The shared TRL settings; `tracking` = report_to / run_name / project (train/tracking.py), default none."""
     import torch
 
     kwargs: dict[str, Any] = dict(
@@ -53,7 +55,7 @@ def common_kwargs(cfg: TrainConfig, seed: int, output_dir: Path) -> dict[str, An
         save_steps=cfg.save_steps if cfg.save_steps > 0 else 500,
         save_total_limit=cfg.save_total_limit or None,
         **{checkpointing_key(): cfg.gradient_checkpointing},
-        report_to="none",
+        **(tracking or {"report_to": "none"}),
         disable_tqdm=True,
         use_cpu=not torch.cuda.is_available(),
         **precision_flags(cfg.precision),

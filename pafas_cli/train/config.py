@@ -6,6 +6,7 @@ adds GRPO sampling and the reward mix. Anything TRL offers beyond these goes thr
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -77,6 +78,9 @@ class TrainConfig:
     gradient_checkpointing: bool = False
     # Low-rank adapters.
     lora: LoraConfig = field(default_factory=LoraConfig)
+    # Experiment trackers TRL reports to, e.g. [tensorboard] (or trackio, wandb, mlflow, ...); [] = none.
+    # Runs are named after the version (sft:v003); TensorBoard and W&B write into <version>/runs/.
+    report_to: list[str] = field(default_factory=list)
     # Extra TRL config fields passed through unchanged (e.g. {dataloader_num_workers: 2}).
     trl_args: dict = field(default_factory=dict)
 
@@ -95,13 +99,26 @@ class TrainConfig:
             raise ValueError(f"max_grad_norm: must be >= 0, got {self.max_grad_norm}")
         reserved = set(self.trl_args) & RESERVED_TRL_ARGS
         if reserved:
-            raise ValueError(f"trl_args: {sorted(reserved)} are set by pafas; use the recipe keys instead")
+            raise ValueError(f"trl_args: {sorted(reserved)} are set by pafas; use the recipe keys instead"
+                             + (" (report_to: the section's own report_to key)" if "report_to" in reserved else ""))
+        for name in self.report_to:
+            if name not in TRACKERS:
+                close = difflib.get_close_matches(str(name), TRACKERS, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                raise ValueError(f"report_to: unknown tracker '{name}' (known: {', '.join(TRACKERS)}; "
+                                 f"[] = none){hint}")
+        if len(set(self.report_to)) != len(self.report_to):
+            raise ValueError(f"report_to: a tracker is listed twice: {self.report_to}")
         self.lora.validate()
 
 
 # TRL fields pafas owns (output folder, resume, logging); trl_args may not override them.
 RESERVED_TRL_ARGS = {"output_dir", "resume_from_checkpoint", "report_to", "disable_tqdm", "logging_dir",
-                     "save_strategy", "log_completions", "max_length"}
+                     "save_strategy", "log_completions", "max_length", "run_name"}
+# The experiment trackers transformers integrates (`report_to` values; "all" and "none" are not accepted:
+# list the trackers, or leave the list empty).
+TRACKERS = ("azure_ml", "clearml", "codecarbon", "comet_ml", "dagshub", "dvclive", "flyte", "mlflow", "swanlab",
+            "tensorboard", "trackio", "wandb")
 
 
 @dataclass

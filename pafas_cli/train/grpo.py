@@ -17,6 +17,7 @@ from pafas_cli.train.args import build_config, common_kwargs, peft_config
 from pafas_cli.train.config import RLConfig
 from pafas_cli.train.rewards import RewardFn, resolve_reward
 from pafas_cli.train.session import RunDir
+from pafas_cli.train.tracking import tracking_kwargs
 
 def reward_functions(cfg: RLConfig, taxonomy: Taxonomy | None = None) -> tuple[list[RewardFn], list[float]]:
     names = list(cfg.rewards)
@@ -104,7 +105,7 @@ def build_trainer(cfg: RLConfig, seed: int, model: Any, processor: Any, dataset:
     if cfg.balance_labels:
         dataset = balance_labels(dataset, seed)
     funcs, weights = reward_functions(cfg, taxonomy)
-    kwargs = common_kwargs(cfg, seed, run.checkpoints)
+    kwargs = common_kwargs(cfg, seed, run.checkpoints, tracking_kwargs(cfg.report_to, "rl", run.path))
     kwargs.update(
         num_generations=cfg.num_generations,
         max_completion_length=cfg.max_completion_length,

@@ -18,6 +18,8 @@ from pafas_cli.workspace import MANIFEST, VersionInfo, Workspace
 
 CHECKPOINTS = "checkpoints"
 CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+# Section keys that --resume auto does not compare: they change how a run is watched, not what it trains.
+UNTRAINED_KEYS = frozenset({"report_to"})
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def _auto(ws: Workspace, stage: str, recipe: dict) -> ResumePlan:
             notes.append(f"{stage}:{info.version} ({info.status}) has no checkpoint")
             continue
         old = {key: (info.manifest.get("recipe") or {}).get(key) for key in recipe}
-        changed = sorted(key for key in recipe if old.get(key) != recipe[key])
+        changed = sorted(key for key in recipe if _training(old.get(key)) != _training(recipe[key]))
         if changed:
             notes.append(f"{stage}:{info.version} ({info.status}) was started with a different recipe "
                          f"({', '.join(changed)}); continue it anyway with --resume {info.path}")
@@ -78,6 +80,14 @@ def _auto(ws: Workspace, stage: str, recipe: dict) -> ResumePlan:
                           f"({checkpoint})")
     detail = "; ".join(notes) if notes else "no unfinished run"
     return ResumePlan(None, None, f"starting a new run from step 0 ({detail})")
+
+
+def _training(section: object) -> object:
+    """A recipe section without the keys that do not change what is trained (report_to: the trackers), so a
+    run can be resumed with tracking turned on or off."""
+    if isinstance(section, dict):
+        return {k: v for k, v in section.items() if k not in UNTRAINED_KEYS}
+    return section
 
 
 def _from_path(ws: Workspace, stage: str, path: Path) -> ResumePlan:

@@ -14,6 +14,7 @@ from typing import Any
 from pafas_cli.train.args import build_config, common_kwargs, peft_config
 from pafas_cli.train.config import SFTConfig
 from pafas_cli.train.session import RunDir
+from pafas_cli.train.tracking import tracking_kwargs
 
 SFT_COLUMNS = ("prompt", "completion", "images")
 SHOWN = ("loss",)
@@ -24,7 +25,7 @@ def build_trainer(cfg: SFTConfig, seed: int, model: Any, processor: Any, dataset
     from trl import SFTConfig as TrlSFTConfig
     from trl import SFTTrainer
 
-    kwargs = common_kwargs(cfg, seed, run.checkpoints)
+    kwargs = common_kwargs(cfg, seed, run.checkpoints, tracking_kwargs(cfg.report_to, "sft", run.path))
     kwargs.update(max_length=None, completion_only_loss=cfg.assistant_only_loss)
     args = build_config(TrlSFTConfig, kwargs, "sft")
     return SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=processor,

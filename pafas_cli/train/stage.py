@@ -18,6 +18,7 @@ from pafas_cli.train.fit import fit, print_summary, summarise
 from pafas_cli.train.plots import plot_curves
 from pafas_cli.train.save import save_trained
 from pafas_cli.train.session import RunDir, run_stage
+from pafas_cli.train.tracking import attach as attach_trackers, check_trackers, tracking_environment
 from pafas_cli.workspace import Workspace
 
 
@@ -47,6 +48,7 @@ def train_stage(spec: StageSpec, cfg: TrainConfig, recipe: Any, ws: Workspace, r
     """Train `spec` with `cfg`; returns the completed version folder (rank 0) or None (other ranks)."""
     from pafas_cli.model.loader import load_model
 
+    check_trackers(spec.name, cfg.report_to)
     quiet_libraries()
     paths = ws.resolve(cfg.paths, stage="paths")
     dataset = spec.load_dataset(paths.path)
@@ -59,7 +61,9 @@ def train_stage(spec: StageSpec, cfg: TrainConfig, recipe: Any, ws: Workspace, r
 
     def train(run: RunDir) -> dict:
         trainer = spec.build_trainer(cfg, recipe.seed, loaded.model, loaded.processor, dataset, run)
-        records = fit(trainer, run, spec.name, spec.shown, spec.completions)
+        attach_trackers(trainer, run.path)
+        with tracking_environment(cfg.report_to, run.path):
+            records = fit(trainer, run, spec.name, spec.shown, spec.completions)
         save_trained(trainer, cfg, run.path, run.is_main, loaded.processor,
                      load_base=lambda: load_model(cfg.model, ws, device="cpu").model)
         if not run.is_main:

@@ -1,0 +1,157 @@
+"""Start-up of `pafas serve`: the threshold it decides at, and every way a start fails (one line, exit 2)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from pafas_cli.config import load_recipe
+from pafas_cli.errors import PafasError
+from serve_helpers import DEV_THRESHOLD, add_eval
+
+needs_serve = pytest.mark.skipif(importlib.util.find_spec("fastapi") is None,
+                                 reason="the serve extra is not installed: pip install 'pafas[serve]'")
+
+
+@pytest.fixture()
+def ws(serve_workspace, tmp_path):
+    """A private copy of the serve workspace's models (the eval versions are each test's own)."""
+    from pafas_cli.workspace import Workspace
+
+    shared, _ = serve_workspace
+    root = tmp_path / "ws"
+    for stage in ("paths", "model"):
+        shutil.copytree(shared.root / stage, root / stage)
+    return Workspace(root)
+
+
+def test_the_threshold_comes_from_the_newest_eval_that_scored_this_model(ws):
+    from pafas_cli.commands.serve import prepare
+
+    with pytest.raises(PafasError, match=r"no complete eval version evaluated model:v001.*pafas eval --model "
+                                         r"model:v001.*--threshold"):
+        prepare(ws, "model:v001")
+    add_eval(ws, ["model:v001"], [0.2])  # eval:v001
+    add_eval(ws, ["model:v002", "model:v001"], [0.9, 0.6])  # eval:v002: model:v001 is its second model
+    add_eval(ws, ["model:v002"], [0.8])  # eval:v003: another model only
+    with pytest.raises(RuntimeError):
+        add_eval(ws, ["model:v001"], [0.1], status_ok=False)  # eval:v004: failed, never read
+    plan = prepare(ws, "model:v001")
+    assert (plan.threshold.value, plan.threshold.source) == (0.6, "eval:v002")
+    assert prepare(ws, "model:v002").threshold.source == "eval:v003"
+    given = prepare(ws, "model:v001", threshold=0.25).threshold
+    assert (given.value, given.source) == (0.25, "--threshold")
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(PafasError, match="--threshold must be a liveness score within 0-1"):
+            prepare(ws, "model:v001", threshold=bad)
+
+
+@pytest.mark.fault
+def test_an_eval_of_other_weights_in_the_same_folder_is_not_this_models(ws):
+    from pafas_cli.infer.models import model_dev_threshold
+
+    folder = add_eval(ws, ["model:v001"], [0.2])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["inputs"][0]["fingerprint"] = "0000000000000000"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    assert model_dev_threshold(ws, ws.resolve("model:v001")) is None
+
+
+@pytest.mark.fault
+def test_an_unreadable_metrics_file_is_named(ws):
+    from pafas_cli.infer.models import model_dev_threshold
+
+    folder = add_eval(ws, ["model:v001"], [0.2])
+    (folder / "metrics.json").write_text("{not json")
+    with pytest.raises(PafasError, match=r"eval:v001 evaluated model:v001, but its dev threshold cannot be read from "
+                                         r".*metrics.json"):
+        model_dev_threshold(ws, ws.resolve("model:v001"))
+
+
+def _one_line(exc: pytest.ExceptionInfo) -> str:
+    message = str(exc.value)
+    assert "\n" not in message and "Traceback" not in message
+    return message
+
+
+def _cli(ws, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PAFAS_WORKSPACE": str(ws.root), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "COLUMNS": "400"}
+    return subprocess.run([sys.executable, "-m", "pafas_cli", "serve", "--port", "0", *args], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+@needs_serve
+@pytest.mark.slow
+@pytest.mark.fault
+def test_a_model_that_fails_to_load_stops_start_up_with_one_line(ws, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(ws.root / "model" / "v001" / "model", broken)
+    weights = broken / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    proc = _cli(ws, "--model", str(broken), "--threshold", "0.5")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {weights}: not a readable safetensors file"), proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr and "serving" not in proc.stdout
+
+
+@needs_serve
+@pytest.mark.fault
+def test_a_port_in_use_is_one_line_before_the_model_loads(ws, monkeypatch):
+    from pafas_cli.commands import serve
+    from pafas_cli.infer import models
+
+    add_eval(ws, ["model:v001"], [DEV_THRESHOLD])
+    monkeypatch.setattr(models, "load_for_inference", lambda *a: pytest.fail("the model must not load"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        with pytest.raises(PafasError) as exc:
+            serve.run(load_recipe(None, []), ws, model="model:v001", port=port)
+    assert f"cannot listen on 127.0.0.1:{port}" in _one_line(exc) and "another --port" in str(exc.value)
+    with pytest.raises(PafasError, match=r"cannot listen on 192\.0\.2\.1:0: .*choose another --host"):
+        serve.run(load_recipe(None, []), ws, model="model:v001", host="192.0.2.1", port=0)  # not this machine's
+
+
+@needs_serve
+def test_bad_limits_are_refused_by_name(ws):
+    from pafas_cli.commands import serve
+    from pafas_cli.serve.service import Limits
+
+    for limits, option in ((Limits(max_batch=0), "--max-batch"), (Limits(window_ms=-1), "--batch-window-ms"),
+                           (Limits(max_body_bytes=10), "--max-body-mb"), (Limits(max_queue=0), "--max-queue")):
+        with pytest.raises(PafasError, match=option):
+            serve.run(load_recipe(None, []), ws, model="model:v001", port=0, threshold=0.5, limits=limits)
+
+
+def test_without_the_serve_extra_pafas_starts_and_serve_says_what_to_install(monkeypatch):
+    import importlib.util
+
+    from pafas_cli.commands import serve
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "fastapi" else real(name, *a))
+    with pytest.raises(PafasError, match=r"pafas serve needs fastapi \(not installed\): pip install 'pafas\[serve\]'"):
+        serve.check_dependencies()
+    code = ("import sys, pafas_cli.cli, pafas_cli.commands.serve, pafas_cli.serve.service; "
+            "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette', 'python_multipart') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", "the CLI and the serve command import no web framework until they serve"
+
+
+@pytest.mark.fault
+def test_without_a_threshold_the_cli_prints_one_error_line_and_exits_2(ws):
+    proc = _cli(ws, "--model", "model:v002")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: no complete eval version evaluated model:v002"), proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
