@@ -13,7 +13,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --disable-pip-version-check -q -e ".[test]"
+	$(BIN)/pip install --disable-pip-version-check -q -e ".[test,serve,track]"
 	touch $(STAMP)
 
 # The whole suite, slow end-to-end tests included (what CI runs).
@@ -31,11 +31,13 @@ demo: install
 bench: install
 	$(BIN)/python bench/run_all.py
 
+# The small-scale reproduction of the paper's tables (bench/README.md): cells in bench/results/cells.jsonl,
+# the page in docs/results.md; resumable. ARGS passes options, e.g. make reproduce ARGS="--plan".
 reproduce: install
-	$(BIN)/python bench/reproduce.py
+	$(BIN)/pafas reproduce $(ARGS)
 
 reproduce-quick: install
-	$(BIN)/python bench/reproduce.py --quick
+	$(BIN)/pafas reproduce --quick $(ARGS)
 
 gpu-check:
 	bash bench/gpu_check.sh

@@ -45,21 +45,25 @@ SetOpt = Annotated[
 # Which recipe sections each command prints at start, and its default recipe.
 SECTIONS = {
     "synth": ("seed", "data"),
+    "prepare": ("data",),
     "build-paths": ("seed", "data", "paths"),
     "init-model": ("seed", "model"),
     "sft": ("seed", "sft"),
     "rl": ("seed", "rl"),
     "eval": ("seed", "eval"),
     "explain": ("eval",),
+    "serve": ("eval",),
 }
 DEFAULT_RECIPE = {
     "synth": "quickstart/synth.yaml",
+    "prepare": "quickstart/prepare.yaml",
     "build-paths": "quickstart/paths.yaml",
     "init-model": "quickstart/model.yaml",
     "sft": "quickstart/sft.yaml",
     "rl": "quickstart/grpo.yaml",
     "eval": "quickstart/eval.yaml",
     "explain": "quickstart/eval.yaml",
+    "serve": "quickstart/eval.yaml",
 }
 
 
@@ -122,6 +126,29 @@ def synth(
     from pafas_cli.commands import synth as cmd
 
     cmd.run(recipe_, _workspace(), out=out, preview=preview)
+
+
+@app.command()
+def prepare(
+    dataset: Annotated[str, typer.Argument(help="The release: casia-surf, cefa, wmca or padisi.")],
+    root: Annotated[Path, typer.Option(help="The release as downloaded (docs/data.md lists the files it needs).")],
+    out: Annotated[Path, typer.Option(help="Folder for the frames, the lists and the manifest.")],
+    recipe: RecipeOpt = None,
+    set_: SetOpt = None,
+    frames: Annotated[Optional[int], typer.Option(help="Frames kept per video (data.prepare.frames).")] = None,
+) -> None:
+    """Turn a dataset release as shipped into the list layout build-paths reads (frames, lists, manifest).
+
+    Resumable and idempotent: rerun the same command to continue or to check.
+
+    Example: pafas prepare wmca --root /data/WMCA --out /data/prepared
+    (then: pafas build-paths --data wmca --root /data/prepared)
+    """
+    recipe_ = _recipe("prepare", recipe, set_, **{"data.source": dataset, "data.root": root,
+                                                  "data.prepare.frames": frames})
+    from pafas_cli.commands import prepare as cmd
+
+    cmd.run(recipe_, out=out)
 
 
 @app.command("build-paths")
@@ -237,6 +264,41 @@ def explain(
 
 
 @app.command()
+def serve(
+    recipe: RecipeOpt = None,
+    set_: SetOpt = None,
+    model: Annotated[Optional[str], typer.Option(help="Model reference (default: the newest rl, else sft).")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 = every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0 = a free one, printed at start).")] = 8000,
+    threshold: Annotated[Optional[float], typer.Option(
+        help="Decide live iff liveness >= this (default: the model's dev threshold from its newest eval).")] = None,
+    max_batch: Annotated[int, typer.Option(help="Most requests batched into one model call.")] = 16,
+    batch_window_ms: Annotated[float, typer.Option(
+        help="Longest a batch waits for more requests (ms); a request alone at an idle server runs at once.")] = 50.0,
+    max_queue: Annotated[int, typer.Option(help="Requests allowed to wait; past it the server answers 503.")] = 256,
+    max_body_mb: Annotated[float, typer.Option(help="Largest request body (413 past it).")] = 32.0,
+    max_megapixels: Annotated[float, typer.Option(help="Largest image, in megapixels (413 past it).")] = 24.0,
+    access_log: Annotated[bool, typer.Option(help="Print one line per request.")] = True,
+) -> None:
+    """Serve a trained model: a liveness API (POST /v1/liveness) and a page to drop faces on (/).
+
+    Needs the serve extra (pip install 'pafas[serve]'). The model loads once; concurrent requests are
+    micro-batched into one generate call. A failed start (model, port, threshold) is one error line, exit 2.
+
+    Example: pafas serve --model rl:latest --port 8000, then
+    curl -F rgb=@face_rgb.png -F depth=@face_depth.png -F ir=@face_ir.png http://127.0.0.1:8000/v1/liveness
+    """
+    recipe_ = _recipe("serve", recipe, set_)
+    from pafas_cli.commands import serve as cmd
+    from pafas_cli.serve.service import MIB, Limits
+
+    limits = Limits(max_batch=max_batch, window_ms=batch_window_ms, max_queue=max_queue,
+                    max_body_bytes=int(max_body_mb * MIB), max_pixels=int(max_megapixels * 1_000_000))
+    cmd.run(recipe_, _workspace(), model=model, host=host, port=port, threshold=threshold, limits=limits,
+            access_log=access_log, debug=_state["debug"] or bool(os.environ.get("PAFAS_DEBUG")))
+
+
+@app.command()
 def merge(
     adapter: Annotated[str, typer.Argument(help="LoRA adapter: a folder or a version such as sft:latest.")],
     out: Annotated[Path, typer.Argument(help="Folder to write the merged model into.")],
@@ -270,6 +332,49 @@ def show(ref: Annotated[str, typer.Argument(help="A version reference, e.g. sft:
     from pafas_cli.commands import show as cmd
 
     cmd.run(_workspace(), ref=ref)
+
+
+@app.command()
+def reproduce(
+    quick: Annotated[bool, typer.Option("--quick", help="One row per table: split W, seed 0, PA-FAS only, short "
+                                        "training; cells and page under <workspace>/reproduce-quick.")] = False,
+    plan: Annotated[bool, typer.Option("--plan", help="Print the plan and its time estimate; run nothing.")] = False,
+    report_only: Annotated[bool, typer.Option("--report-only",
+                                              help="Rewrite the page from the recorded cells.")] = False,
+    seeds: Annotated[Optional[str], typer.Option(help="Comma list (default 0,1,2).")] = None,
+    splits: Annotated[Optional[str], typer.Option(help="Protocol-1 targets: comma list of W,S,P,C or all "
+                                                  "(default W,C).")] = None,
+    rows: Annotated[Optional[str], typer.Option(help="Protocol-1 rows, comma list (default all; see "
+                                                "recipes/reproduce/grid.yaml).")] = None,
+    n_values: Annotated[Optional[str], typer.Option("--n-values", help="Paths per sample for the N sweep "
+                                                    "(default 1,5,10,25,50,100; '' = no sweep).")] = None,
+    n_train: Annotated[Optional[int], typer.Option(help="Labelled training samples per split.")] = None,
+    n_dev: Annotated[Optional[int], typer.Option(help="Dev faces per split.")] = None,
+    n_test: Annotated[Optional[int], typer.Option(help="Test faces per split.")] = None,
+    sft_steps: Annotated[Optional[int], typer.Option(help="SFT steps.")] = None,
+    rl_steps: Annotated[Optional[int], typer.Option(help="GRPO steps.")] = None,
+    set_: SetOpt = None,
+    cells: Annotated[Optional[Path], typer.Option(help="The cells file (default bench/results/cells.jsonl).")] = None,
+    report: Annotated[Optional[Path], typer.Option(help="The page (default docs/results.md).")] = None,
+    synth: Annotated[Optional[Path], typer.Option(help="An existing synthetic benchmark folder to read.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Show every stage's own output.")] = False,
+) -> None:
+    """Reproduce the paper's tables at small scale: Protocol-1 ladder, N sweep, Protocol 2 (docs/results.md).
+
+    Each finished cell is appended to the cells file and skipped on a rerun; --set applies to every stage.
+
+    Example: pafas reproduce --plan
+    """
+    from pafas_cli.commands import reproduce as cmd
+
+    code = cmd.run(
+        _workspace(), quick=quick, plan=plan, report_only=report_only,
+        seeds=cmd.split_list(seeds, int, "--seeds"), splits=cmd.split_list(splits, str, "--splits"),
+        rows=cmd.split_list(rows, str, "--rows"), n_values=cmd.split_list(n_values, int, "--n-values"),
+        n_train=n_train, n_dev=n_dev, n_test=n_test, sft_steps=sft_steps, rl_steps=rl_steps,
+        overrides=set_ or [], cells=cells, report=report, synth=synth, verbose=verbose)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("env")
