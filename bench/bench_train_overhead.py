@@ -70,14 +70,21 @@ def bare_rl(ws, recipe, out: Path, timer) -> None:
     from pafas_cli.train.args import checkpointing_key
     from pafas_cli.train.rewards import REWARDS
 
+    from pafas_cli.train.grpo import completion_budget
+
     cfg = recipe.rl
     loaded = load_model(cfg.model, ws)
-    data = load_rl(ws.resolve(cfg.paths, stage="paths").path)
+    paths_dir = ws.resolve(cfg.paths, stage="paths").path
+    data = load_rl(paths_dir)
+    # The same completion budget pafas derives when the recipe leaves it null: given None, TRL leaves the length
+    # to the model's generation defaults, and bare TRL once looked 1.5x faster for generating less.
+    budget = cfg.max_completion_length or completion_budget(paths_dir, loaded.processor.tokenizer)
     args = GRPOConfig(output_dir=str(out), max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
                       learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_scheduler,
                       warmup_steps=cfg.warmup_steps, logging_steps=cfg.logging_steps, save_strategy="no",
                       report_to="none", use_cpu=True, bf16=False, **{checkpointing_key(): False},
-                      num_generations=cfg.num_generations, max_completion_length=cfg.max_completion_length,
+                      num_generations=cfg.num_generations, max_completion_length=budget,
+                      mask_truncated_completions=cfg.mask_truncated_completions,
                       temperature=cfg.temperature, beta=cfg.beta, loss_type=cfg.loss_type,
                       reward_weights=[float(w) for w in cfg.rewards.values()], seed=recipe.seed)
     trainer = GRPOTrainer(model=loaded.model, reward_funcs=[REWARDS[name] for name in cfg.rewards], args=args,

@@ -31,7 +31,7 @@ from pafas_cli.infer.config import EvalConfig
 from pafas_cli.model.config import ModelConfig
 from pafas_cli.paths.config import PathsConfig
 from pafas_cli.recipe_files import RECIPES_DIR
-from pafas_cli.train.config import RLConfig, SFTConfig
+from pafas_cli.train.config import RLSection, SFTSection
 
 
 
@@ -44,8 +44,8 @@ class Recipe:
     data: DataConfig = field(default_factory=DataConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
-    sft: SFTConfig = field(default_factory=SFTConfig)
-    rl: RLConfig = field(default_factory=RLConfig)
+    sft: SFTSection = field(default_factory=SFTSection)
+    rl: RLSection = field(default_factory=RLSection)
     eval: EvalConfig = field(default_factory=EvalConfig)
 
     def to_dict(self) -> dict:

@@ -61,7 +61,7 @@ def run(recipe: Recipe, ws: Workspace, resume: str = "auto", num_processes: int 
         name="rl",
         load_dataset=load_rl,
         columns=columns,
-        turns="prompt",
+        conversation_column="prompt",
         build_trainer=partial(grpo.build_trainer, taxonomy=taxonomy),
         shown=grpo.shown_metrics(cfg),
         summary_keys=keys,

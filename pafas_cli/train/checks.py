@@ -12,7 +12,7 @@ from typing import Any
 
 from pafas_cli.errors import PafasError
 
-def check_dataset(ds: Any, columns: Sequence[str], turns: str, where: str) -> None:
+def check_dataset(ds: Any, columns: Sequence[str], conversation_column: str, where: str) -> None:
     """Non-empty, has `columns`, and the first/last rows have as many image placeholders as images."""
     if ds is None or len(ds) == 0:
         raise PafasError(f"{where}: the training set is empty (rebuild it with `pafas build-paths`)")
@@ -22,11 +22,11 @@ def check_dataset(ds: Any, columns: Sequence[str], turns: str, where: str) -> No
                          "(was it built by a different pafas version?)")
     for index in sorted({0, len(ds) - 1}):
         row = ds[index]
-        placeholders = count_image_parts(row[turns])
+        placeholders = count_image_parts(row[conversation_column])
         images = len(row["images"] or [])
         if placeholders != images:
             raise PafasError(f"{where}: row {index} (id {row.get('id')!r}) has {placeholders} image placeholders in "
-                             f"'{turns}' but {images} images")
+                             f"'{conversation_column}' but {images} images")
     if "label" in columns:
         bad = sorted({v for v in ds["label"] if v not in (0, 1)})
         if bad:

@@ -1,7 +1,9 @@
 """The `sft` and `rl` recipe sections: the TRL trainer settings the toolkit exposes.
 
-Both sections share `TrainConfig` (model, data, optimiser, schedule, checkpoints, LoRA); `RLConfig`
-adds GRPO sampling and the reward mix. Anything TRL offers beyond these goes through `trl_args`.
+Both sections share `TrainSection` (model, data, optimiser, schedule, checkpoints, LoRA); `RLSection`
+adds GRPO sampling and the reward mix. Anything TRL offers beyond these goes through `trl_args`. The
+classes are named `...Section`, not `...Config`, so that they never read as TRL's `SFTConfig` /
+`GRPOConfig` or peft's `LoraConfig`, which the trainer code builds from them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ Precision = Literal["auto", "fp32", "bf16", "fp16"]
 
 
 @dataclass
-class LoraConfig:
+class LoraSection:
     # Train low-rank adapters instead of all weights (for real checkpoints; the random tiny model needs full FT).
     enabled: bool = False
     # Adapter rank.
@@ -41,7 +43,7 @@ class LoraConfig:
 
 
 @dataclass
-class TrainConfig:
+class TrainSection:
     # Model to train: a workspace ref (model:latest, sft:v002), a folder, or a hub id.
     model: str = "model:latest"
     # Paths version holding the training set.
@@ -77,7 +79,7 @@ class TrainConfig:
     # Recompute activations in the backward pass (saves GPU memory, costs time).
     gradient_checkpointing: bool = False
     # Low-rank adapters.
-    lora: LoraConfig = field(default_factory=LoraConfig)
+    lora: LoraSection = field(default_factory=LoraSection)
     # Experiment trackers TRL reports to, e.g. [tensorboard] (or trackio, wandb, mlflow, ...); [] = none.
     # Runs are named after the version (sft:v003); TensorBoard and W&B write into <version>/runs/.
     report_to: list[str] = field(default_factory=list)
@@ -122,13 +124,14 @@ TRACKERS = ("azure_ml", "clearml", "codecarbon", "comet_ml", "dagshub", "dvclive
 
 
 @dataclass
-class SFTConfig(TrainConfig):
-    # Loss on the assistant turn only (TRL's completion-only loss); false also trains on the prompt.
-    assistant_only_loss: bool = True
+class SFTSection(TrainSection):
+    # Loss on the completion (the assistant answer) only, TRL's `completion_only_loss`; false also trains on the
+    # prompt. (Named after what it feeds: TRL's own `assistant_only_loss` is another mechanism.)
+    completion_only_loss: bool = True
 
 
 @dataclass
-class RLConfig(TrainConfig):
+class RLSection(TrainSection):
     # Model to start GRPO from.
     model: str = "sft:latest"
     # Peak learning rate (paper: constant 1e-6).

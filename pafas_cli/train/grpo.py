@@ -14,12 +14,12 @@ from typing import Any
 from pafas_cli.errors import PafasError
 from pafas_cli.paths.taxonomy import Taxonomy
 from pafas_cli.train.args import build_config, common_kwargs, peft_config
-from pafas_cli.train.config import RLConfig
+from pafas_cli.train.config import RLSection
 from pafas_cli.train.rewards import RewardFn, resolve_reward
 from pafas_cli.train.session import RunDir
 from pafas_cli.train.tracking import tracking_kwargs
 
-def reward_functions(cfg: RLConfig, taxonomy: Taxonomy | None = None) -> tuple[list[RewardFn], list[float]]:
+def reward_functions(cfg: RLSection, taxonomy: Taxonomy | None = None) -> tuple[list[RewardFn], list[float]]:
     names = list(cfg.rewards)
     funcs = [resolve_reward(name, cfg.classification_mode, cfg.require_think, taxonomy) for name in names]
     funcs[0] = _with_row_info(funcs[0])
@@ -39,7 +39,7 @@ def _with_row_info(fn: RewardFn) -> RewardFn:
     return reward
 
 
-def shown_metrics(cfg: RLConfig) -> list[str]:
+def shown_metrics(cfg: RLSection) -> list[str]:
     """Progress-bar fields: total reward, the classification reward if used, and zero-std groups."""
     shown = ["reward"]
     if "classification" in cfg.rewards:
@@ -47,7 +47,7 @@ def shown_metrics(cfg: RLConfig) -> list[str]:
     return shown + ["frac_reward_zero_std"]
 
 
-def summary_keys(cfg: RLConfig) -> list[str]:
+def summary_keys(cfg: RLSection) -> list[str]:
     return (["reward"] + [f"rewards/{_logged_name(n)}/mean" for n in cfg.rewards]
             + ["frac_reward_zero_std", "completions/mean_length", "loss"] + (["kl"] if cfg.beta > 0 else []))
 
@@ -97,7 +97,7 @@ def completion_budget(paths_dir: Path, tokenizer: Any) -> int:
     return longest + 1 + COMPLETION_MARGIN
 
 
-def build_trainer(cfg: RLConfig, seed: int, model: Any, processor: Any, dataset: Any, run: RunDir,
+def build_trainer(cfg: RLSection, seed: int, model: Any, processor: Any, dataset: Any, run: RunDir,
                   taxonomy: Taxonomy | None = None) -> Any:
     """The GRPO trainer; `taxonomy` is the paths version's (answers are parsed against it), None = shipped."""
     from trl import GRPOConfig, GRPOTrainer

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from pafas_cli.train.args import build_config, common_kwargs, peft_config
-from pafas_cli.train.config import SFTConfig
+from pafas_cli.train.config import SFTSection
 from pafas_cli.train.session import RunDir
 from pafas_cli.train.tracking import tracking_kwargs
 
@@ -21,12 +21,11 @@ SHOWN = ("loss",)
 SUMMARY_KEYS = ("loss", "grad_norm")
 
 
-def build_trainer(cfg: SFTConfig, seed: int, model: Any, processor: Any, dataset: Any, run: RunDir) -> Any:
-    from trl import SFTConfig as TrlSFTConfig
-    from trl import SFTTrainer
+def build_trainer(cfg: SFTSection, seed: int, model: Any, processor: Any, dataset: Any, run: RunDir) -> Any:
+    from trl import SFTConfig, SFTTrainer
 
     kwargs = common_kwargs(cfg, seed, run.checkpoints, tracking_kwargs(cfg.report_to, "sft", run.path))
-    kwargs.update(max_length=None, completion_only_loss=cfg.assistant_only_loss)
-    args = build_config(TrlSFTConfig, kwargs, "sft")
+    kwargs.update(max_length=None, completion_only_loss=cfg.completion_only_loss)
+    args = build_config(SFTConfig, kwargs, "sft")
     return SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=processor,
                       peft_config=peft_config(cfg))

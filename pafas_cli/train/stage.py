@@ -13,7 +13,7 @@ from typing import Any
 
 from pafas_cli.spec import Spec, inherit, model_spec, read_spec, write_spec
 from pafas_cli.train.checks import check_dataset, check_model
-from pafas_cli.train.config import TrainConfig
+from pafas_cli.train.config import TrainSection
 from pafas_cli.train.fit import fit, print_summary, summarise
 from pafas_cli.train.plots import plot_curves
 from pafas_cli.train.save import save_trained
@@ -32,7 +32,7 @@ class StageSpec:
     load_dataset: Callable[[Path], Any]
     # Columns the dataset must have; the column holding the conversation with image placeholders.
     columns: Sequence[str]
-    turns: str
+    conversation_column: str
     # (cfg, seed, model, processor, dataset, run) -> TRL trainer.
     build_trainer: Callable[..., Any]
     # Metrics on the progress bar, in the start/end summary, and in the curves PNG.
@@ -44,7 +44,7 @@ class StageSpec:
     completions: int = 0
 
 
-def train_stage(spec: StageSpec, cfg: TrainConfig, recipe: Any, ws: Workspace, resume: str) -> Path | None:
+def train_stage(spec: StageSpec, cfg: TrainSection, recipe: Any, ws: Workspace, resume: str) -> Path | None:
     """Train `spec` with `cfg`; returns the completed version folder (rank 0) or None (other ranks)."""
     from pafas_cli.model.loader import load_model
 
@@ -52,7 +52,7 @@ def train_stage(spec: StageSpec, cfg: TrainConfig, recipe: Any, ws: Workspace, r
     quiet_libraries()
     paths = ws.resolve(cfg.paths, stage="paths")
     dataset = spec.load_dataset(paths.path)
-    check_dataset(dataset, spec.columns, spec.turns, f"{spec.name}.paths ({paths.ref} -> {paths.path})")
+    check_dataset(dataset, spec.columns, spec.conversation_column, f"{spec.name}.paths ({paths.ref} -> {paths.path})")
     loaded = load_model(cfg.model, ws)
     check_model(loaded.model, loaded.processor, f"{spec.name}.model ({cfg.model})")
     model_input = loaded.resolved.as_input("model")

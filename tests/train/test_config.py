@@ -4,7 +4,7 @@ import pytest
 
 from pafas_cli.config import load_recipe
 from pafas_cli.errors import PafasError
-from pafas_cli.train.config import RLConfig
+from pafas_cli.train.config import RLSection
 
 
 @pytest.mark.parametrize("override, message", [
@@ -32,7 +32,7 @@ def test_module_function_reward_passes_validation():
 
 
 def test_batch_must_hold_whole_groups_across_processes():
-    cfg = RLConfig(batch_size=6, num_generations=4)
+    cfg = RLSection(batch_size=6, num_generations=4)
     with pytest.raises(ValueError, match="batch_size: 1 process"):
         cfg.check_batch(1)
     cfg.check_batch(2)  # 2 x 6 = 12 completions = 3 groups of 4
