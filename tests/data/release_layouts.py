@@ -42,6 +42,12 @@ def _seed(*parts: object) -> int:
     return int(hashlib.sha256("/".join(map(str, parts)).encode()).hexdigest()[:8], 16)
 
 
+def _save_video(root: Path, folder: str, live: bool, names: tuple[str, ...] = ("color", "depth", "ir")) -> None:
+    """FRAMES numbered frames (0001.jpg ...) per modality folder under `folder`."""
+    for f in range(1, FRAMES + 1):
+        _save_face([root / f"{folder}/{m}/{f:04d}.jpg" for m in names], live, _seed(folder, f))
+
+
 def casia_surf_kit(root: Path, with_test_labels: bool = True) -> Path:
     """The CASIA-SURF challenge kit (2 live + 4 spoof videos per split, 5 frames each)."""
     def videos(split_dir: str, anonymised: bool):
@@ -83,8 +89,7 @@ def casia_surf_current(root: Path) -> Path:
             live = v < 2
             part, video = ("real_part", "real.rssdk") if live else ("fake_part", f"0{v}_enm_b.rssdk")
             base = f"CASIA_SURF/Data/{folder}/{part}/CLKJ_AS{v:04d}/{video}"
-            for f in range(1, FRAMES + 1):
-                _save_face([root / f"{base}/{m}/{f:04d}.jpg" for m in ("color", "depth", "ir")], live, _seed(base, f))
+            _save_video(root, base, live)
             rows.append(f"{base}/color {0 if live else 1}")
         write_list(root / f"CASIA_SURF/protocol/CASIA_SURF@p1_video_{split}.txt", rows)
     return root
@@ -108,8 +113,7 @@ def cefa_current(root: Path) -> Path:
                 race_id = {"AF": 1, "CA": 2}[race]
                 base = f"CASIA_CeFA/Ethnicity/{race}/{race}-{subject:03d}/{race_id}_{subject:03d}_1_1_{pai}"
                 live = pai == 1
-            for f in range(1, FRAMES + 1):
-                _save_face([root / f"{base}/{m}/{f:04d}.jpg" for m in ("color", "depth", "ir")], live, _seed(base, f))
+            _save_video(root, base, live)
             rows.append(f"{base}/color {0 if live else 1}")
         write_list(root / f"CASIA_CeFA/protocol/CASIA_CeFA@p4.1_video_{split}.txt", rows)
     return root
@@ -128,9 +132,7 @@ def cefa_kit(root: Path) -> Path:
         rows = []
         for v in range(4):
             folder = f"{split}/{first + v:06d}"
-            for f in range(1, FRAMES + 1):
-                _save_face([root / f"{folder}/{m}/{f:04d}.jpg" for m in ("profile", "depth", "ir")], v < 2,
-                           _seed(folder, f))
+            _save_video(root, folder, v < 2, ("profile", "depth", "ir"))
             rows.append((folder, int(v < 2)))
         if split == "dev":
             write_list(root / "phase1/4@1_dev_res.txt", [f for f, _ in rows])
