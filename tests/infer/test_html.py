@@ -31,3 +31,19 @@ def test_page_is_self_contained_with_images_verdict_and_score():
     assert "External Spoofing Attacks" in page and "0.910" in page and "0.080" in page
     assert page.count('class="blank">missing') == 1  # print_2 has no depth image
     assert "cannot read the rgb image" in page
+
+
+def test_every_user_controlled_field_is_escaped():
+    """Face names, errors, answer nodes, format errors, reasoning, title and subtitle all come from files or the
+    model: none may inject markup."""
+    bad = '<script>alert("{}")</script>'
+    faces = [
+        _face(bad.format("name"), "live", [bad.format("node")], 0.5, bad.format("reasoning")),
+        {**_face(bad.format("name2"), None, None, 0.5, ""), "format_error": bad.format("format")},
+        {"name": bad.format("name3"), "error": bad.format("error"), "modalities": []},
+    ]
+    img = Image.new("RGB", (4, 4))
+    page = render(faces, [{"rgb": img}, {"rgb": img}, {}], bad.format("title"), bad.format("subtitle"))
+    assert "<script" not in page
+    for field in ("name", "node", "reasoning", "name2", "format", "name3", "error", "title", "subtitle"):
+        assert f"&lt;script&gt;alert(&quot;{field}&quot;)&lt;/script&gt;" in page, field
