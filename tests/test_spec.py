@@ -41,3 +41,18 @@ def test_inherit_takes_the_input_unless_told_and_refuses_a_contradiction():
     assert inherit("k", 56, 56, "paths:v001") == 56 and inherit("k", 112, None, "x") == 112
     with pytest.raises(PafasError, match="k: the recipe says 112, but paths:v001 was made with 56"):
         inherit("k", 112, 56, "paths:v001")
+
+
+def test_training_refuses_a_model_built_for_another_image_size(tmp_path):
+    from pafas_cli.train.stage import trained_spec
+    from pafas_cli.workspace import Resolved
+
+    paths, model = tmp_path / "paths", tmp_path / "model"
+    for folder, spec in ((paths, Spec("paths", 56, "think")), (model, Spec("model", 112, "think"))):
+        folder.mkdir()
+        write_spec(folder, spec)
+    with pytest.raises(PafasError, match=r"sft.model: model:v009 was built for 112-px images, but paths:v003 holds 56"):
+        trained_spec("sft", Resolved("paths:v003", paths), Resolved("model:v009", model))
+    write_spec(model, Spec("model", 56, "think"))
+    made = trained_spec("sft", Resolved("paths:v003", paths), Resolved("model:v009", model))
+    assert (made.stage, made.image_size, made.answer_format, made.paths) == ("sft", 56, "think", str(paths))

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pafas_cli.spec import Spec, inherit, model_spec, read_spec, write_spec
+from pafas_cli.errors import PafasError
+from pafas_cli.spec import Spec, model_spec, read_spec, write_spec
 from pafas_cli.train.checks import check_dataset, check_model
 from pafas_cli.train.config import TrainSection
 from pafas_cli.train.fit import fit, print_summary, summarise
@@ -84,9 +85,12 @@ def trained_spec(stage: str, paths: Any, model: Any) -> Spec:
     A model initialised for another image size than the data's would train on images its processor
     resizes again: that mismatch is refused here, naming both, before any training."""
     data, base = read_spec(paths.path), model_spec(model)
-    size = inherit(f"{stage}.model image size", base.image_size if base else None,
-                   data.image_size if data else None, paths.ref)
-    return Spec(stage, size, data.answer_format if data else None, str(paths.path),
+    model_size, data_size = (base.image_size if base else None), (data.image_size if data else None)
+    if model_size is not None and data_size is not None and model_size != data_size:
+        raise PafasError(f"{stage}.model: {model.ref} was built for {model_size}-px images, but {paths.ref} holds "
+                         f"{data_size}-px images; use a model made from that paths version (pafas init-model) "
+                         "or a paths version of its size")
+    return Spec(stage, model_size or data_size, data.answer_format if data else None, str(paths.path),
                 str(model.path) if model.path else model.ref)
 
 
