@@ -52,20 +52,19 @@ def model_image_size(resolved: Any) -> int | None:
 def model_modality_names(resolved: Any) -> dict[str, str]:
     """How the model's reasoning names each modality (`rgb` -> "RGB"): its paths version's reasoning tree,
     else the shipped names."""
-    import yaml
-
+    from pafas_cli.errors import PafasError
     from pafas_cli.infer.html import LABELS
+    from pafas_cli.paths.taxonomy import version_taxonomy
+    from pafas_cli.paths.tree import ReasoningTree
     from pafas_cli.spec import TREE_COPY
 
     spec = model_spec(resolved)
     tree = Path(spec.paths) / TREE_COPY if spec is not None and spec.paths else None
     if tree is not None and tree.is_file():
         try:
-            names = (yaml.safe_load(tree.read_text(encoding="utf-8")) or {}).get("modalities") or {}
-        except (OSError, yaml.YAMLError, AttributeError):
-            names = {}
-        if isinstance(names, dict) and all(isinstance(names.get(m), str) for m in LABELS):
-            return {m: names[m] for m in LABELS}
+            return dict(ReasoningTree.load(tree, version_taxonomy(tree.parent)).modality_names)
+        except PafasError:  # a damaged copy: the page still shows the shipped names
+            pass
     return dict(LABELS)
 
 

@@ -29,9 +29,6 @@ from pafas_cli.paths.store import write_table, write_texts
 from pafas_cli.paths.taxonomy import Taxonomy, load_taxonomy
 from pafas_cli.paths.tree import ReasoningTree, load_tree
 
-# What `paths.modality_dropout` blanks in an SFT row: the Protocol-2 failures (RGB always stays).
-DROPOUTS = MISSING_VARIANTS
-
 
 @dataclass
 class BuildStats:
@@ -190,7 +187,7 @@ def _dropout_plan(sample: FaceSample, n: int, rate: float, rng: random.Random) -
     Only modalities the sample has can be blanked, and RGB never is, so every row keeps an image to read.
     """
     plan: Counter[tuple[str, ...]] = Counter()
-    options = [d for d in DROPOUTS if set(d) <= set(sample.modalities) and set(sample.modalities) - set(d)]
+    options = [d for d in MISSING_VARIANTS if set(d) <= set(sample.modalities) and set(sample.modalities) - set(d)]
     for _ in range(n):
         plan[rng.choice(options) if options and rng.random() < rate else ()] += 1
     return dict(sorted(plan.items()))
