@@ -226,7 +226,12 @@ def test_cli_full_tmpfs_is_one_line(tmpfs):
     assert leftovers(tmpfs) == []
     (info,) = Workspace(ws).versions("synth")
     json.loads((info.path / "manifest.json").read_text())  # whole, not half-written
-    assert info.status == "interrupted"  # its process is gone; never `running` forever, never latest
+    # Whether the failed manifest still fits depends on how full the disk was when the write failed
+    # (machines differ); either way the version is never `running` forever nor latest, and the error
+    # line says which of the two it is.
+    assert info.status in ("failed", "interrupted")
+    assert f"as {info.status}" in line
+    assert Workspace(ws).latest("synth") is None
 
 
 @pytest.mark.fault
