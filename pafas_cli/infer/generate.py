@@ -2,12 +2,27 @@
 
 Left padding keeps every row's last prompt token at the same position, so one `generate` call
 decodes the whole batch with the KV cache; the new tokens are cut off after the prompt width.
+`generate` can also keep, at every decoding step, the log-probabilities of a few token ids (the
+answer branches' first tokens) from the raw logits, so the liveness score can be read from the
+generation pass itself instead of a second forward pass (`infer/score.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass
+class Generation:
+    """One batch's completions: decoded text, the generated ids (special tokens kept), and per step the
+    watched ids' log-probabilities (steps x rows x watched; None when nothing was watched)."""
+
+    texts: list[str]
+    token_ids: list[list[int]]
+    watched: Any = None
 
 
 def _clean(messages: Sequence[dict]) -> list[dict]:
@@ -38,14 +53,38 @@ def encode(processor: Any, texts: Sequence[str], images: Sequence[Sequence[Any]]
     return batch.to(device)
 
 
-def generate_batch(model: Any, processor: Any, prompts: Sequence[list[dict]], images: Sequence[Sequence[Any]],
-                   max_new_tokens: int) -> list[str]:
-    """Greedy completions (special tokens removed) for one batch of prompts."""
+@contextmanager
+def _watching(model: Any, ids: Sequence[int], steps: list):
+    """Record log_softmax(logits)[:, ids] of every call of the output layer (one call per decoding step).
+
+    The output layer's own output is the raw logits, before any logits processor the model's generation
+    config may add (a repetition penalty, say): exactly what a teacher-forced pass would compute.
+    """
     import torch
 
-    batch = encode(processor, chat_texts(processor, prompts), images, model.device)
+    index = torch.tensor(list(ids), device=model.device)
+
+    def hook(_module, _inputs, logits):
+        last = logits[:, -1].float()
+        steps.append(last[:, index] - torch.logsumexp(last, dim=-1, keepdim=True))
+
+    handle = model.get_output_embeddings().register_forward_hook(hook)
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
+def generate(model: Any, processor: Any, chats: Sequence[str], images: Sequence[Sequence[Any]],
+             max_new_tokens: int, watch_ids: Sequence[int] = ()) -> Generation:
+    """Greedy completions for one batch of templated prompts (`chat_texts`); `watch_ids`: token ids whose
+    log-probabilities to keep."""
+    import torch
+
+    batch = encode(processor, chats, images, model.device)
     tokenizer = processor.tokenizer
-    with torch.inference_mode():
+    steps: list = []
+    with torch.inference_mode(), (_watching(model, watch_ids, steps) if watch_ids else nullcontext()):
         out = model.generate(
             **batch,
             max_new_tokens=max_new_tokens,
@@ -55,4 +94,13 @@ def generate_batch(model: Any, processor: Any, prompts: Sequence[list[dict]], im
             eos_token_id=model.generation_config.eos_token_id or tokenizer.eos_token_id,
         )
     new_tokens = out[:, batch["input_ids"].shape[1]:]
-    return tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+    # One output-layer call per generated token; any other count means something else called it, and
+    # the steps cannot be matched to tokens (the score then takes the teacher-forced pass).
+    watched = torch.stack(steps).cpu() if steps and len(steps) == new_tokens.shape[1] else None
+    return Generation(tokenizer.batch_decode(new_tokens, skip_special_tokens=True), new_tokens.tolist(), watched)
+
+
+def generate_batch(model: Any, processor: Any, prompts: Sequence[list[dict]], images: Sequence[Sequence[Any]],
+                   max_new_tokens: int) -> list[str]:
+    """Greedy completions (special tokens removed) for one batch of prompts."""
+    return generate(model, processor, chat_texts(processor, prompts), images, max_new_tokens).texts

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pafas_cli.console import make_progress
-from pafas_cli.infer.generate import chat_texts, generate_batch
-from pafas_cli.infer.score import liveness_scores
+from pafas_cli.infer.generate import chat_texts, generate
+from pafas_cli.infer.score import branch_token_ids, liveness_scores, scores_from_generation
 
 
 @dataclass
@@ -71,21 +71,37 @@ def branch_answers(reasoning: str | None, branches: Sequence[str]) -> list[str]:
 
 def predict(model: Any, processor: Any, batches: Iterable[tuple[Sequence[list[dict]], Sequence[Sequence[Any]]]],
             total: int, taxonomy: Any, max_new_tokens: int, description: str = "predict",
-            show_progress: bool = True, require_think: bool = True) -> list[Prediction]:
-    """Generate, parse and score every face; `batches` yields (prompts, images) pairs, `total` faces in all."""
+            show_progress: bool = True, require_think: bool = True,
+            score_in_generation: bool = True) -> list[Prediction]:
+    """Generate, parse and score every face; `batches` yields (prompts, images) pairs, `total` faces in all.
+
+    `score_in_generation=False` scores every row by the teacher-forced pass (the same numbers, to float
+    rounding, one forward pass per batch slower: bench/bench_eval.py compares the two)."""
     from pafas_cli.paths.answer import parse_answer
 
     branches = [taxonomy.live] + [c for c in taxonomy.children(None) if c != taxonomy.live]
+    tokenizer = processor.tokenizer
+    # With and without a reasoning (an answer-only model): the branch tokens generation keeps.
+    watch = sorted({t for r in ("-", None) for t in branch_token_ids(tokenizer, branch_answers(r, branches))}
+                   if score_in_generation else ())
     out: list[Prediction] = []
     with make_progress() if show_progress else nullcontext() as progress:
         task = progress.add_task(description, total=total) if progress else None
         for prompts, images in batches:
             prompts, images = list(prompts), [list(i) for i in images]
-            texts = generate_batch(model, processor, prompts, images, max_new_tokens)
+            chats = chat_texts(processor, prompts)
+            generation = generate(model, processor, chats, images, max_new_tokens, watch_ids=watch)
+            texts = generation.texts
             parsed = [parse_answer(t, taxonomy, require_think=require_think) for t in texts]
             reasonings = [reasoning_of(t, p, require_think) for t, p in zip(texts, parsed)]
-            scores = liveness_scores(model, processor, chat_texts(processor, prompts), images,
-                                     [branch_answers(r, branches) for r in reasonings])
+            answers = [branch_answers(r, branches) for r in reasonings]
+            scores = scores_from_generation(tokenizer, chats, answers, generation.token_ids, generation.watched,
+                                            watch)
+            rest = [i for i, s in enumerate(scores) if s is None]
+            if rest:  # rows the generation pass cannot score: the teacher-forced pass
+                for i, s in zip(rest, liveness_scores(model, processor, [chats[i] for i in rest],
+                                                      [images[i] for i in rest], [answers[i] for i in rest])):
+                    scores[i] = s
             out += [Prediction(t, p, r or "", s) for t, p, r, s in zip(texts, parsed, reasonings, scores)]
             if progress:
                 progress.advance(task, len(prompts))

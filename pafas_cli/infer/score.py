@@ -15,6 +15,11 @@ depend on how the tokenizer splits the closed answer. Cutting the text after the
 old rule) ended it in a token training never produced there (`ĠFace` where training has
 `ĠFace']</`), whose log-probability is noise. The first divergent token is the first token where
 two training texts differ, so it is a token training taught, whatever the tokenizer's boundaries.
+
+When the branches differ in one token each (the shipped taxonomy) and greedy decoding wrote exactly the
+training text up to that token, the generation pass has already computed the logits that the
+teacher-forced pass would: `scores_from_generation` reads them there (`infer/generate.py` keeps the
+branch tokens' log-probabilities at every step) and only the other rows take the second pass.
 See docs/scoring.md.
 """
 
@@ -99,3 +104,55 @@ def liveness_scores(model: Any, processor: Any, chat_prompts: Sequence[str], ima
     branch_lp = torch.zeros(len(texts), device=device).index_add_(0, text_of_t, token_lp)
     probs = torch.softmax(branch_lp.view(k, rows), dim=0)
     return [float(x) for x in probs[0].cpu()]
+
+
+def branch_token_ids(tokenizer: Any, answers: Sequence[str]) -> list[int]:
+    """The token each branch is scored by, from one row's branch texts (any reasoning): what generation
+    should watch. [] when a branch needs more than one token (then every row takes the second pass)."""
+    spans = scored_spans([tokenizer(a)["input_ids"] for a in answers])
+    if any(end - start != 1 for start, end in spans):
+        return []
+    return [tokenizer(a)["input_ids"][start] for a, (start, _) in zip(answers, spans)]
+
+
+def scores_from_generation(tokenizer: Any, chat_prompts: Sequence[str], answers: Sequence[Sequence[str]],
+                           generated: Sequence[Sequence[int]], watched: Any, watch_ids: Sequence[int]
+                           ) -> list[float | None]:
+    """The liveness score of each row read from its own generation pass; None where that pass cannot give it.
+
+    Row i qualifies when its generated ids equal the training text's ids (prompt + branch answer, as the
+    teacher-forced pass tokenizes them) up to the scored position, each branch is scored by one token,
+    and those tokens were watched: then `watched[j, i]` (generation step j = that position) holds the
+    very log-probabilities `liveness_scores` would compute. A row that answered otherwise (a malformed
+    answer, a reasoning the formatter rewrites, a stop before the answer) gets None.
+    """
+    import torch
+
+    rows = len(chat_prompts)
+    if watched is None or not watch_ids or rows == 0:
+        return [None] * rows
+    k = len(answers[0])
+    prompt_ids = tokenizer(list(chat_prompts))["input_ids"]
+    full_ids = tokenizer([p + a[j] for p, a in zip(chat_prompts, answers) for j in range(k)])["input_ids"]
+    out: list[float | None] = []
+    for i in range(rows):
+        prompt, versions = prompt_ids[i], full_ids[i * k:(i + 1) * k]
+        n = len(prompt)
+        if any(v[:n] != prompt for v in versions):
+            out.append(None)  # the answer's first characters merged with the prompt's last token
+            continue
+        try:
+            spans = scored_spans(versions)
+        except ValueError:
+            out.append(None)  # the second pass reports it
+            continue
+        start = spans[0][0]
+        step = start - n
+        tokens = [v[start] for v in versions]
+        if (any(end - begin != 1 for begin, end in spans) or not 0 <= step < watched.shape[0]
+                or any(t not in watch_ids for t in tokens) or list(generated[i][:step]) != versions[0][n:start]):
+            out.append(None)
+            continue
+        logps = watched[step, i, [list(watch_ids).index(t) for t in tokens]]
+        out.append(float(torch.softmax(logps, dim=0)[0]))
+    return out
