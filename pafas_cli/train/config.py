@@ -142,6 +142,11 @@ class RLSection(TrainSection):
     max_steps: int = 150
     # Completions sampled per prompt (the GRPO group size G).
     num_generations: int = 4
+    # Optimiser steps fed by one generation call (TRL's steps_per_generation): 1 = generate every step; k > 1
+    # samples k steps' completions in one larger batch (cheaper per completion where generation is
+    # latency-bound, e.g. on a GPU) and trains on them over the next k steps, the later ones slightly
+    # off-policy (TRL's clipped importance ratio corrects for it). docs/training.md has the measured costs.
+    steps_per_generation: int = 1
     # Longest completion in tokens; null = from the paths version: its longest SFT target in the model's
     # tokens plus COMPLETION_MARGIN (a fixed number shorter than the spoof targets rewards only live answers).
     max_completion_length: int | None = None
@@ -185,6 +190,11 @@ class RLSection(TrainSection):
         if self.num_generations < 2:
             raise ValueError(f"num_generations: must be >= 2 (GRPO compares completions within a group), "
                              f"got {self.num_generations}")
+        if self.steps_per_generation < 1:
+            raise ValueError(f"steps_per_generation: must be >= 1, got {self.steps_per_generation}")
+        owned = {"steps_per_generation", "generation_batch_size"} & set(self.trl_args)
+        if owned:
+            raise ValueError(f"trl_args: {sorted(owned)} are set by pafas; use rl.steps_per_generation instead")
         if self.max_completion_length is not None and self.max_completion_length < 1:
             raise ValueError("max_completion_length: must be >= 1 or null (from the paths version)")
         if self.temperature <= 0:

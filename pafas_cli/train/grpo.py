@@ -100,14 +100,23 @@ def completion_budget(paths_dir: Path, tokenizer: Any) -> int:
 def build_trainer(cfg: RLSection, seed: int, model: Any, processor: Any, dataset: Any, run: RunDir,
                   taxonomy: Taxonomy | None = None) -> Any:
     """The GRPO trainer; `taxonomy` is the paths version's (answers are parsed against it), None = shipped."""
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOTrainer
 
     if cfg.balance_labels:
         dataset = balance_labels(dataset, seed)
     funcs, weights = reward_functions(cfg, taxonomy)
+    return GRPOTrainer(model=model, reward_funcs=funcs, args=grpo_args(cfg, seed, run, weights),
+                       train_dataset=dataset, processing_class=processor, peft_config=peft_config(cfg))
+
+
+def grpo_args(cfg: RLSection, seed: int, run: RunDir, weights: list[float]) -> Any:
+    """TRL's GRPOConfig for the section (recipe errors for settings TRL rejects)."""
+    from trl import GRPOConfig
+
     kwargs = common_kwargs(cfg, seed, run.checkpoints, tracking_kwargs(cfg.report_to, "rl", run.path))
     kwargs.update(
         num_generations=cfg.num_generations,
+        steps_per_generation=cfg.steps_per_generation,
         max_completion_length=cfg.max_completion_length,
         mask_truncated_completions=cfg.mask_truncated_completions,
         temperature=cfg.temperature,
@@ -125,6 +134,4 @@ def build_trainer(cfg: RLSection, seed: int, model: Any, processor: Any, dataset
         if cfg.vllm_mode == "server":
             kwargs.update(vllm_server_base_url=cfg.vllm_server_base_url)
     kwargs.update(cfg.trl_args)
-    args = build_config(GRPOConfig, kwargs, "rl")
-    return GRPOTrainer(model=model, reward_funcs=funcs, args=args, train_dataset=dataset,
-                       processing_class=processor, peft_config=peft_config(cfg))
+    return build_config(GRPOConfig, kwargs, "rl")

@@ -16,6 +16,8 @@ from pafas_cli.train.config import RLSection
     ("sft.lora.r=0", "sft.lora.r: must be >= 1"),
     ("sft.trl_args={output_dir: /tmp/x}", "sft.trl_args: ['output_dir'] are set by pafas"),
     ("rl.loss_type=ppo", "'rl.loss_type' must be one of"),
+    ("rl.steps_per_generation=0", "rl.steps_per_generation: must be >= 1"),
+    ("rl.trl_args={generation_batch_size: 64}", "rl.trl_args: ['generation_batch_size'] are set by pafas"),
     ("sft.max_steps=0", None),
 ])
 def test_bad_values_name_the_key(override, message):
@@ -37,3 +39,14 @@ def test_batch_must_hold_whole_groups_across_processes():
         cfg.check_batch(1)
     cfg.check_batch(2)  # 2 x 6 = 12 completions = 3 groups of 4
     assert cfg.prompts_per_step(2) == 3
+
+
+def test_steps_per_generation_reaches_trl(tmp_path):
+    """One generation call feeds k optimiser steps: TRL's generation batch is k steps' completions."""
+    from pafas_cli.train.grpo import grpo_args
+    from pafas_cli.train.session import RunDir
+
+    for k in (1, 4):
+        cfg = load_recipe(None, [f"rl.steps_per_generation={k}", "rl.batch_size=8", "rl.num_generations=4"]).rl
+        args = grpo_args(cfg, 0, RunDir(tmp_path, None, True, 0, 1), [1.0, 1.0])
+        assert args.steps_per_generation == k and args.generation_batch_size == 8 * k
