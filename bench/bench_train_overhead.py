@@ -28,8 +28,11 @@ def step_timer():
     from transformers import TrainerCallback
 
     class StepTimer(TrainerCallback):
+        """Seconds per optimiser step, and the mean reward of every logged GRPO step."""
+
         def __init__(self):
             self.times: list[float] = []
+            self.rewards: list[float] = []
             self._t = None
 
         def on_step_begin(self, args, state, control, **kwargs):
@@ -37,6 +40,10 @@ def step_timer():
 
         def on_step_end(self, args, state, control, **kwargs):
             self.times.append(time.perf_counter() - self._t)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "reward" in logs:
+                self.rewards.append(float(logs["reward"]))
 
     return StepTimer()
 

@@ -8,10 +8,13 @@ On a fresh workspace (bench/out/ws, removed first) it measures
   - sft/rl step time against a bare TRL script (bench/bench_train_overhead.py);
   - `pafas serve` on loopback: throughput and p50/p95 latency, 16 concurrent clients against one at a time
     (bench/bench_serve.py);
-  - optionally (--demo) the end-to-end demo, `bash scripts/demo.sh`, in its own workspace.
+  - with --demo (what `make bench` runs): the end-to-end demo, `bash scripts/demo.sh`, at DEMO_BASELINE (the
+    commit before the speed work) and at this checkout, back to back, each in a fresh workspace; then, on the
+    demo's trained models, eval throughput (bench/bench_eval.py), GRPO step time and rewards against bare TRL
+    (bench/bench_rl.py) and memory over a 200-step GRPO run (bench/bench_memory.py).
 
     python bench/run_all.py                      # about 10 minutes on the 2-core development machine
-    python bench/run_all.py --demo               # + the end-to-end demo (several more minutes)
+    python bench/run_all.py --demo               # + the two demos and the trained-model benchmarks (~25 min)
     python bench/run_all.py --record-gpu LOG.md  # only put a bench/gpu_check.sh report into docs/bench.md
 
 docs/bench.md keeps one section per source between HTML comment markers, so a run rewrites its own section
@@ -49,6 +52,9 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
+
+# The commit the demo is compared with: the last one before generation and evaluation were made faster (#16).
+DEMO_BASELINE = "881ed1f"
 
 SECTIONS = {
     "run_all": ("Benchmarks (`bench/run_all.py`)", "Not measured yet: run `make bench`."),
@@ -214,7 +220,11 @@ def main() -> int:
     parser.add_argument("--overhead-sft-steps", type=int, default=30)
     parser.add_argument("--overhead-rl-steps", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=2, help="alternations of bare TRL and pafas")
-    parser.add_argument("--demo", action="store_true", help="also time `bash scripts/demo.sh` (several minutes)")
+    parser.add_argument("--demo", action="store_true",
+                        help="also time the demo here and at --baseline, and benchmark the demo's trained models")
+    parser.add_argument("--baseline", default=DEMO_BASELINE, help="the commit whose demo this one is compared with")
+    parser.add_argument("--memory-steps", type=int, default=200, help="GRPO steps of the memory run (--demo)")
+    parser.add_argument("--rl-speed-steps", type=int, default=30, help="GRPO steps per arm of bench_rl (--demo)")
     parser.add_argument("--record-gpu", type=Path, metavar="REPORT",
                         help="put this bench/gpu_check.sh report into docs/bench.md and stop")
     opts = parser.parse_args()
@@ -250,22 +260,40 @@ def main() -> int:
     model = runs[-1].ref
     runs.append(stage(ws, f"eval ({2 * opts.eval_faces} faces)", ["eval", f"--model={model}", f"--paths={paths}"]))
 
-    eval_tables, eval_text = run_script_main("bench_eval", [
-        "--workspace", str(ws.root), "--model", str(model), "--paths", str(paths), "--faces", str(opts.bench_faces)])
     over_tables, _ = run_script_main("bench_train_overhead", [
         "--workspace", str(ws.root), "--sft-steps", str(opts.overhead_sft_steps), "--rl-steps",
         str(opts.overhead_rl_steps), "--repeats", str(opts.repeats)])
     serve_tables, serve_text = run_script_main("bench_serve", [
         "--workspace", str(ws.root), "--model", str(model), "--paths", str(paths)])
+    trained = []
+    if opts.demo:
+        # The speed-ups depend on what a trained model writes (answers that close, lengths): measure them on
+        # the demo's models, not on the few-step ones above.
+        demo_text, demo_ws = demo_ab(opts.baseline)
+        eval_tables, eval_text = run_script_main("bench_eval", [
+            "--workspace", str(demo_ws), "--model", "rl:latest", "--faces", str(4 * opts.bench_faces)])
+        trained.append(("**eval on the demo's GRPO model**", eval_tables, eval_text))
+        rl_tables, rl_text = run_script_main("bench_rl", [
+            "--workspace", str(demo_ws), "--steps", str(opts.rl_speed_steps), "--repeats", str(opts.repeats)])
+        trained.append(("**GRPO against bare TRL, from the demo's SFT model**", rl_tables, rl_text))
+        memory_tables, memory_text = run_script_main("bench_memory", [
+            "--workspace", str(demo_ws), "--steps", str(opts.memory_steps)])
+        trained.append(("**memory over a long GRPO run, from the demo's SFT model**", memory_tables, memory_text))
+    else:
+        eval_tables, eval_text = run_script_main("bench_eval", [
+            "--workspace", str(ws.root), "--model", str(model), "--paths", str(paths), "--faces",
+            str(opts.bench_faces)])
+        trained.append(("**eval** (the few-step model above, whose answers rarely close: run with --demo for a "
+                        "trained one)", eval_tables, eval_text))
 
-    sections = {"run_all": report(info, command, runs, ws, eval_tables, eval_text, over_tables, load_start,
+    sections = {"run_all": report(info, command, runs, ws, trained, over_tables, load_start,
                                   time.perf_counter() - started, serve=(serve_tables, serve_text))}
     if opts.demo:
-        sections["demo"] = demo()
+        sections["demo"] = demo_text
     write_doc(opts.doc, sections)
     console.print(rows_table("stages (child processes)", ("stage", "wall s", "peak RSS MiB"),
                              [(r.name, round(r.seconds, 1), round(r.peak_rss_mib)) for r in runs]))
-    for title, columns, rows in eval_tables + over_tables + serve_tables:
+    for title, columns, rows in [t for _, tables, _ in trained for t in tables] + over_tables + serve_tables:
         console.print(rows_table(title, columns, rows))
     console.print(f"wrote {opts.doc} ({(time.perf_counter() - started) / 60:.1f} min)")
     return 0
@@ -289,9 +317,8 @@ def throughput(ws: Workspace, runs: list[StageRun]) -> tuple[list[list[Any]], st
     return rows, ratio
 
 
-def report(info: dict[str, str], command: str, runs: list[StageRun], ws: Workspace, eval_tables: list,
-           eval_text: str, over_tables: list, load_start: str, seconds: float,
-           serve: tuple[list, str] = ([], "")) -> str:
+def report(info: dict[str, str], command: str, runs: list[StageRun], ws: Workspace, trained: list,
+           over_tables: list, load_start: str, seconds: float, serve: tuple[list, str] = ([], "")) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"Measured {when} by `{command}` ({seconds / 60:.1f} min; load average 1/5/15 min at start "
              f"{load_start}, at end {load()}; the machine is shared, so times move with its load).", "",
@@ -305,15 +332,17 @@ def report(info: dict[str, str], command: str, runs: list[StageRun], ws: Workspa
               "tables and resizing every image of train/dev/test once):", "",
               *markdown_table(("paths per sample", "SFT rows", "build s", "SFT rows / s", "wall s", "version MiB",
                                "sft/ MiB"), rows), "", ratio + "."]
-    for heading, tables in (("**eval, batched against batch size 1** (`bench/bench_eval.py`):", eval_tables),
-                            ("**sft / rl against bare TRL** (`bench/bench_train_overhead.py`; median optimiser-step "
-                             "time after 3 warm-up steps, alternating runs):", over_tables)):
-        lines += ["", heading]
+    lines += ["", "**sft / rl against bare TRL, same settings** (`bench/bench_train_overhead.py`; the toolkit's "
+              "overhead: median optimiser-step time after 3 warm-up steps, alternating runs):"]
+    for title, columns, trows in over_tables:
+        lines += ["", f"_{title}_", "", *markdown_table(columns, trows)]
+    for heading, tables, text in trained:
+        lines += ["", heading + ":"]
         for title, columns, trows in tables:
             lines += ["", f"_{title}_", "", *markdown_table(columns, trows)]
-    same = re.search(r"answers identical to batch size 1:.*", eval_text)
-    if same:
-        lines += ["", same.group(0).strip() + "."]
+        lines += [line.strip() + "." for line in text.splitlines()
+                  if re.match(r"\s*(batch \d+, .*answers identical|mean generated|rewards|RSS at|GPU allocated|"
+                              r"step time)", line)]
     serve_tables, serve_text = serve
     if serve_tables:
         lines += ["", "**`pafas serve` under load** (`bench/bench_serve.py`: the server as a child process on "
@@ -327,18 +356,41 @@ def report(info: dict[str, str], command: str, runs: list[StageRun], ws: Workspa
     return "\n".join(lines)
 
 
-def demo() -> str:
-    """Time `bash scripts/demo.sh` in a fresh workspace of its own."""
-    root = REPO / "bench" / "out" / "ws-demo"
-    if root.exists():
-        shutil.rmtree(root)
-    env = {**os.environ, "PAFAS_WORKSPACE": str(root)}
-    load_start = load()
-    seconds, _ = run_child(["bash", "scripts/demo.sh"], env=env)
+def demo_ab(baseline: str) -> tuple[str, Path]:
+    """The demo at `baseline` and at this checkout, back to back, each in a fresh workspace.
+
+    The baseline runs from a git worktree of that commit with this checkout's virtualenv; PYTHONPATH puts
+    the worktree's package ahead of the editable install. Returns the section text and this checkout's
+    demo workspace (its models feed the benchmarks that need trained models)."""
+    out = REPO / "bench" / "out"
+    tree = out / f"baseline-{baseline}"
+    if not tree.exists():
+        subprocess.run(["git", "worktree", "add", "--detach", "--force", str(tree), baseline], cwd=REPO, check=True)
+    link = tree / ".venv"
+    if not link.exists():
+        link.symlink_to(REPO / ".venv")
+    runs = []
+    for name, root, script, extra in (
+            (f"baseline {baseline}", out / "ws-demo-baseline", tree / "scripts" / "demo.sh", {"PYTHONPATH": str(tree)}),
+            (f"this checkout ({git_revision()})", out / "ws-demo", REPO / "scripts" / "demo.sh", {})):
+        if root.exists():
+            shutil.rmtree(root)
+        env = {**os.environ, "PAFAS_WORKSPACE": str(root), **extra}
+        load_start = load()
+        console.rule(f"demo: {name}")
+        seconds, rss = run_child(["bash", str(script)], env=env)
+        runs.append((name, seconds, rss, load_start, load()))
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return (f"`make demo` minus the install (`bash scripts/demo.sh`, workspace {root.relative_to(REPO)}): "
-            f"**{seconds / 60:.1f} min** ({seconds:.0f} s), measured {when} by `python bench/run_all.py --demo`; "
-            f"load average at start {load_start}, at end {load()}.")
+    (_, base, *_), (_, ours, *_) = runs
+    rows = [(n, f"{s:.0f}", f"{s / 60:.1f}", f"{r:.0f}", a, b) for n, s, r, a, b in runs]
+    text = "\n".join([
+        f"`make demo` minus the install (`bash scripts/demo.sh`, each in a fresh workspace under bench/out/), at "
+        f"commit {baseline} and at this checkout, back to back; measured {when} by `python bench/run_all.py "
+        f"--demo` on the machine described in the benchmark section above.", "",
+        *markdown_table(("demo", "wall s", "min", "peak RSS MiB", "load at start", "load at end"), rows), "",
+        f"This checkout's demo took **{ours / base:.2f}x** the baseline's wall time "
+        f"({100 * (1 - ours / base):.0f}% less; target: at least 30% less)."])
+    return text, out / "ws-demo"
 
 
 if __name__ == "__main__":
