@@ -117,6 +117,8 @@ class TrainSection:
 # TRL fields pafas owns (output folder, resume, logging); trl_args may not override them.
 RESERVED_TRL_ARGS = {"output_dir", "resume_from_checkpoint", "report_to", "disable_tqdm", "logging_dir",
                      "save_strategy", "log_completions", "max_length", "run_name"}
+# TRL generation back-ends that drop the images of a vision-language prompt.
+IMAGE_BLIND_GENERATION = ("use_transformers_continuous_batching", "use_transformers_paged")
 # The experiment trackers transformers integrates (`report_to` values; "all" and "none" are not accepted:
 # list the trackers, or leave the list empty).
 TRACKERS = ("azure_ml", "clearml", "codecarbon", "comet_ml", "dagshub", "dvclive", "flyte", "mlflow", "swanlab",
@@ -195,6 +197,11 @@ class RLSection(TrainSection):
         owned = {"steps_per_generation", "generation_batch_size"} & set(self.trl_args)
         if owned:
             raise ValueError(f"trl_args: {sorted(owned)} are set by pafas; use rl.steps_per_generation instead")
+        blind = [k for k in IMAGE_BLIND_GENERATION if self.trl_args.get(k)]
+        if blind:
+            raise ValueError(f"trl_args: {blind[0]} generates from the prompt token ids alone (TRL 1.16 passes no "
+                             "pixel values to transformers' continuous batching), so the policy would answer "
+                             "without seeing the faces; leave it off (docs/training.md, generation speed)")
         if self.max_completion_length is not None and self.max_completion_length < 1:
             raise ValueError("max_completion_length: must be >= 1 or null (from the paths version)")
         if self.temperature <= 0:

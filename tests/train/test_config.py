@@ -18,6 +18,7 @@ from pafas_cli.train.config import RLSection
     ("rl.loss_type=ppo", "'rl.loss_type' must be one of"),
     ("rl.steps_per_generation=0", "rl.steps_per_generation: must be >= 1"),
     ("rl.trl_args={generation_batch_size: 64}", "rl.trl_args: ['generation_batch_size'] are set by pafas"),
+    ("rl.trl_args={use_transformers_continuous_batching: true}", "without seeing the faces"),
     ("sft.max_steps=0", None),
 ])
 def test_bad_values_name_the_key(override, message):
