@@ -116,7 +116,8 @@ def grpo_args(cfg: RLSection, seed: int, run: RunDir, weights: list[float]) -> A
     kwargs = common_kwargs(cfg, seed, run.checkpoints, tracking_kwargs(cfg.report_to, "rl", run.path))
     kwargs.update(
         num_generations=cfg.num_generations,
-        steps_per_generation=cfg.steps_per_generation,
+        # TRL counts micro-batches here: k optimiser steps are k x grad_accum of them.
+        steps_per_generation=cfg.steps_per_generation * cfg.grad_accum,
         max_completion_length=cfg.max_completion_length,
         mask_truncated_completions=cfg.mask_truncated_completions,
         temperature=cfg.temperature,

@@ -47,7 +47,9 @@ def test_steps_per_generation_reaches_trl(tmp_path):
     from pafas_cli.train.grpo import grpo_args
     from pafas_cli.train.session import RunDir
 
-    for k in (1, 4):
-        cfg = load_recipe(None, [f"rl.steps_per_generation={k}", "rl.batch_size=8", "rl.num_generations=4"]).rl
+    for k, accum in ((1, 1), (4, 1), (1, 2), (4, 2)):
+        cfg = load_recipe(None, [f"rl.steps_per_generation={k}", "rl.batch_size=8", f"rl.grad_accum={accum}",
+                                 "rl.num_generations=4"]).rl
         args = grpo_args(cfg, 0, RunDir(tmp_path, None, True, 0, 1), [1.0, 1.0])
-        assert args.steps_per_generation == k and args.generation_batch_size == 8 * k
+        # TRL's steps are micro-batches: k optimiser steps of `accum` micro-batches of 8 completions each.
+        assert args.generation_batch_size == 8 * accum * k
