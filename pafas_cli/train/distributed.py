@@ -7,6 +7,7 @@ the workspace version and broadcasts its folder to the others (`share`), so the 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 
@@ -50,10 +51,12 @@ def gather(value: Any) -> list[Any]:
 
 def close() -> None:
     """Tear the process group down before the interpreter exits: left to the exit handlers, gloo's threads
-    were once destroyed while still joinable and aborted rank 1 (SIGABRT) after a successful run."""
-    if world_size() == 1:
-        return
-    import torch.distributed as dist
+    were once destroyed while still joinable and aborted rank 1 (SIGABRT) after a successful run.
 
+    Also with one process: `accelerate launch --num_processes 1` (DeepSpeed, e.g.) starts a group of one,
+    which NCCL complains about at exit when it is left open. A command that never imported torch has none."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is None:
+        return
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
