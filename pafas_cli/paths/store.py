@@ -146,6 +146,16 @@ def sft_rows(root: str | Path) -> Iterator[dict]:
         }
 
 
+def sft_answers(root: str | Path) -> Iterator[str]:
+    """Each SFT row's assistant text, as `sft_rows` builds it, without the rest of the row (for sizing)."""
+    root = Path(root)
+    attacks = _disk(root, "rl")["attack"]
+    clauses = json.loads((root / CLAUSES).read_text(encoding="utf-8"))
+    table = _disk(root, "sft").select_columns(["think", "answer_sample"]).to_dict()
+    for think, answer_sample in zip(table["think"], table["answer_sample"]):
+        yield format_answer(" ".join(clauses[i] for i in think) if think else None, attacks[answer_sample])
+
+
 def load_sft(root: str | Path) -> "datasets.Dataset":
     """SFT conversations in TRL's prompt-completion form: `prompt` ([user turn]), `completion` ([assistant
     answer]), `images`, `id`, `sample_id`, `label`, `attack`, `domain`, `modalities`. `label`/`attack` are the

@@ -88,13 +88,16 @@ def completion_budget(paths_dir: Path, tokenizer: Any) -> int:
     (and, with masking, silences; without it, punishes) spoof answers first: GRPO would then learn to
     answer "live" rather than to read the images.
     """
-    from pafas_cli.paths.store import sft_rows
+    from pafas_cli.paths.store import sft_answers
 
-    texts = sorted({row["answer"] for row in sft_rows(paths_dir)}, key=len, reverse=True)
+    texts = list(set(sft_answers(paths_dir)))
     if not texts:
         raise PafasError(f"{paths_dir}: the paths version has no SFT rows to size rl.max_completion_length from")
-    longest = max(len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"])
-    return longest + 1 + COMPLETION_MARGIN
+    # The Rust tokenizer's lengths alone: the Python encodings of 40,000 answers cost more than the encoding.
+    encode = getattr(tokenizer, "backend_tokenizer", None)
+    lengths = ([len(e.ids) for e in encode.encode_batch(texts, add_special_tokens=False)] if encode is not None
+               else [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]])
+    return max(lengths) + 1 + COMPLETION_MARGIN
 
 
 def build_trainer(cfg: RLSection, seed: int, model: Any, processor: Any, dataset: Any, run: RunDir,

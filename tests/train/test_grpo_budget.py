@@ -11,7 +11,7 @@ import random
 from pafas_cli.config import load_recipe
 from pafas_cli.paths.answer import format_answer
 from pafas_cli.paths.pnrps import PathSampler
-from pafas_cli.paths.store import write_table, write_texts
+from pafas_cli.paths.store import sft_answers, sft_rows, write_table, write_texts
 from pafas_cli.paths.taxonomy import default_taxonomy
 from pafas_cli.paths.tree import load_tree
 from pafas_cli.train.grpo import COMPLETION_MARGIN, completion_budget
@@ -60,3 +60,10 @@ def test_a_recipe_without_length_keys_lets_spoof_answers_earn_the_reward(tmp_pat
 
     assert reward_when_cut_at(budget) == 1.0
     assert len(ids) > OLD_DEFAULT and reward_when_cut_at(OLD_DEFAULT) == 0.0
+
+
+def test_the_budget_reads_the_answers_training_sees(tmp_path):
+    """`sft_answers` (what the budget is sized from) must be the SFT rows' own answers, row for row."""
+    targets, _ = _version_with_real_paths(tmp_path)
+    answers = list(sft_answers(tmp_path))
+    assert answers == [row["answer"] for row in sft_rows(tmp_path)] == targets
