@@ -340,9 +340,9 @@ def report(info: dict[str, str], command: str, runs: list[StageRun], ws: Workspa
         lines += ["", heading + ":"]
         for title, columns, trows in tables:
             lines += ["", f"_{title}_", "", *markdown_table(columns, trows)]
-        lines += [line.strip() + "." for line in text.splitlines()
-                  if re.match(r"\s*(batch \d+, .*answers identical|mean generated|rewards|RSS at|GPU allocated|"
-                              r"step time)", line)]
+        lines += ["", *(f"- {line.strip()}." for line in text.splitlines()
+                        if re.match(r"\s*(batch \d+, .*answers identical|mean generated|rewards|RSS at|GPU allocated|"
+                                    r"step time)", line))]
     serve_tables, serve_text = serve
     if serve_tables:
         lines += ["", "**`pafas serve` under load** (`bench/bench_serve.py`: the server as a child process on "

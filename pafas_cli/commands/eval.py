@@ -122,7 +122,8 @@ def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:la
     summary = {
         "paths": paths_ref.as_input("paths"), "split": split, "protocol": protocol, "sets": names,
         "threshold_rule": "EER threshold of the dev set (honest); 'oracle' = each set's own EER threshold",
-        "score": "P(live branch) among top-level answer branches, teacher-forced after the reasoning",
+        "score": ("P(live branch) among top-level answer branches, read at the branch tokens after the reasoning "
+                  "(in the generation pass where the model wrote the training text, else teacher-forced)"),
         "models": metrics,
     }
     sections = {"seed": recipe.seed, "eval": recipe.to_dict()["eval"], "model": recipe.to_dict()["model"]}
