@@ -1,8 +1,8 @@
 """bench/gpu_check.sh without a GPU (fast): its options, its settings as recipe overrides, and its report.
 
-The script's dry run (`bash bench/gpu_check.sh --dry-run`, a few minutes) is not run here; these tests catch
-what would make the one GPU run fail at once: a syntax error, a recipe key it sets that no longer exists, a report
-that loses a failed part.
+These tests catch what would make the one GPU run fail at once: a syntax error, a recipe key it sets that no
+longer exists, a report that loses a failed part. One slow test runs the dry run itself on the CPU for its set-up
+and eval parts (`--dry-run --skip-tiny --parts eval`, about half a minute); the whole dry run takes minutes.
 """
 
 import importlib.util
@@ -91,3 +91,16 @@ def test_rows_are_one_json_object_a_line(gpu_check, tmp_path):
     gpu_check.add_row(tmp_path, "train", ("a", 1.5))
     (record,) = [json.loads(line) for line in (tmp_path / gpu_check.ROWS).read_text().splitlines()]
     assert record == {"table": "train", "cells": ["a", "1.5"], "note": None}
+
+
+@pytest.mark.slow
+def test_the_dry_run_builds_its_inputs_and_measures_eval_on_the_cpu(tmp_path):
+    report = tmp_path / "dry.md"
+    done = subprocess.run(["bash", str(SCRIPT), "--dry-run", "--skip-tiny", "--parts", "eval", "--report", str(report)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    text = report.read_text()
+    assert "| prep (synth, build-paths, init-model) | ok |" in text
+    assert "| eval (batch:faces" in text and "| ok |" in text.split("| eval (batch:faces", 1)[1].splitlines()[0]
+    rows = [line for line in text.splitlines() if line.startswith("| 1 | ") or line.startswith("| 8 | ")]
+    assert len(rows) == 2  # batch 1 and the larger batch, each with its faces/s
