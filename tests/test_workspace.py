@@ -1,7 +1,8 @@
 """Versions, manifests, references, and the guarantees around concurrency and crashes."""
 
 import json
-import multiprocessing as mp
+import sys
+import threading
 
 import pytest
 
@@ -86,20 +87,30 @@ def test_fingerprint_changes_with_content(tmp_path):
     assert complete(ws, "paths", "a").manifest["fingerprint"] != complete(ws, "paths", "b").manifest["fingerprint"]
 
 
-def _reserve_many(root, n, queue):
-    ws = Workspace(root)
-    queue.put([ws.reserve("sft") for _ in range(n)])
+def test_threads_released_together_never_share_a_version(tmp_path):
+    """16 threads wait on one barrier, then each reserves 8 numbers at once; a switch interval of a microsecond
+    makes the interpreter interleave them between any two steps, so a check-then-create reservation collides."""
+    ws, threads, n = Workspace(tmp_path), 16, 8
+    barrier, got, lock = threading.Barrier(threads), [], threading.Lock()
 
+    def reserve():
+        barrier.wait(timeout=30)
+        mine = [ws.reserve("sft") for _ in range(n)]
+        with lock:
+            got.extend(mine)
 
-def test_concurrent_writers_never_share_a_version(tmp_path):
-    queue = mp.get_context("spawn").Queue()
-    procs = [mp.get_context("spawn").Process(target=_reserve_many, args=(tmp_path, 25, queue)) for _ in range(2)]
-    for p in procs:
-        p.start()
-    got = queue.get(timeout=60) + queue.get(timeout=60)
-    for p in procs:
-        p.join(timeout=60)
-    assert len(got) == 50 and len(set(got)) == 50
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        workers = [threading.Thread(target=reserve) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+    finally:
+        sys.setswitchinterval(interval)
+    assert len(got) == threads * n and len(set(got)) == threads * n
+    assert sorted(got) == [f"v{k:03d}" for k in range(1, threads * n + 1)]
 
 
 def test_resume_reopens_the_same_version(tmp_path):

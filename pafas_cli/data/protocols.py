@@ -83,7 +83,8 @@ def stratified_subsample(samples: list[FaceSample], n: int, seed: int) -> list[F
     keys = sorted(strata)
     raw = {k: n * len(strata[k]) / len(samples) for k in keys}
     take = {k: min(len(strata[k]), max(1 if n >= len(keys) else 0, int(raw[k]))) for k in keys}
-    for k in sorted(keys, key=lambda k: (int(raw[k]) - raw[k], k)):
+    # Largest remainder over what each stratum already has: one raised to its one sample is not owed more.
+    for k in sorted(keys, key=lambda k: (take[k] - raw[k], k)):
         if sum(take.values()) >= n:
             break
         if take[k] < len(strata[k]):

@@ -175,5 +175,5 @@ def _renamed(fn: RewardFn, name: str) -> RewardFn:
         return fn(completions, **columns)
 
     reward.__name__ = name
-    reward.__doc__ = fn.__doc__
+    reward.__doc__ = getattr(fn, "func", fn).__doc__  # a registered reward is a partial: document its function
     return reward

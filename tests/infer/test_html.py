@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 from PIL import Image
 
@@ -47,3 +48,73 @@ def test_every_user_controlled_field_is_escaped():
     assert "<script" not in page
     for field in ("name", "node", "reasoning", "name2", "format", "name3", "error", "title", "subtitle"):
         assert f"&lt;script&gt;alert(&quot;{field}&quot;)&lt;/script&gt;" in page, field
+
+
+class _Cards(HTMLParser):
+    """What a reader sees of each card: badge, captions, path items and separators, score, reasoning; plus any
+    text outside the cards and after the page's end (there should be none)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.cards, self.stray, self.after_end, self._stack, self._ended = [], [], [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self._stack.append((tag, attrs.get("class") or ""))
+        if tag == "section":
+            self.cards.append({"class": attrs["class"], "badge": "", "captions": [], "path": [], "seps": [],
+                               "score": "", "think": "", "marker": None, "blank": 0})
+        elif tag == "b" and self.cards:
+            self.cards[-1]["marker"] = attrs["style"]
+
+    def handle_endtag(self, tag):
+        while self._stack and self._stack.pop()[0] != tag:
+            pass
+        self._ended |= tag == "html"
+
+    def handle_data(self, data):
+        if self._ended:
+            self.after_end.append(data.strip())
+            return
+        tags = [t for t, _ in self._stack]
+        classes = [c for _, c in self._stack]
+        if "section" not in tags:
+            if "main" in tags and data.strip():
+                self.stray.append(data)
+            return
+        card = self.cards[-1]
+        if "badge" in classes:
+            card["badge"] += data
+        elif "figcaption" in tags:
+            card["captions"].append(data)
+        elif "blank" in classes:
+            card["blank"] += 1
+        elif "think" in classes:
+            card["think"] += data
+        elif "path" in classes:
+            card["seps" if tags[-1] == "i" else "path"].append(data)
+        elif tags[-1] == "strong":
+            card["score"] = data
+
+
+def test_cards_read_as_a_person_sees_them():
+    """Parsed, not searched: each card's badge, captions in modality order, the answer path with its separators,
+    the score and its marker position, the reasoning or its placeholder; nothing outside the cards."""
+    img = Image.new("RGB", (4, 4))
+    faces = [_face("a", "live", ["Real Face"], 0.91, "Depth is round."),
+             _face("b", "spoof", ["Spoof Face", "Print"], 0.25, None, ("rgb",)),
+             {**_face("c", None, None, 0.5, ""), "format_error": None}]
+    page = render(faces, [{"rgb": img, "depth": img, "ir": img}, {"rgb": img}, {"rgb": img}], "t", "s")
+    parsed = _Cards()
+    parsed.feed(page)
+    assert page.endswith("</html>\n") and not any(parsed.after_end) and parsed.stray == []
+    a, b, c = parsed.cards
+    assert [card["badge"] for card in (a, b, c)] == ["LIVE", "SPOOF", "MALFORMED"]
+    assert [card["class"] for card in (a, b, c)] == ["card live", "card spoof", "card malformed"]
+    assert all(card["captions"] == ["RGB", "Depth", "IR"] for card in (a, b, c))
+    assert (a["blank"], b["blank"]) == (0, 2)
+    assert (b["path"], b["seps"]) == (["Spoof Face", "Print"], ["\u203a"])
+    assert c["seps"] == ["no parsable answer: malformed"]
+    assert (a["score"], a["marker"]) == ("0.910", "left:calc(91.0% - 2px)")
+    assert (b["score"], b["marker"]) == ("0.250", "left:calc(25.0% - 2px)")
+    assert (a["think"], b["think"], c["think"]) == ("Depth is round.", "(no reasoning)", "(no reasoning)")

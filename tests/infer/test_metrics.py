@@ -186,3 +186,80 @@ def test_per_group_handles_single_class_groups():
     out = m.per_group(labels, scores, ["A", "A", "B", "B"], 0.5)
     assert out["A"]["auc"] == 1.0 and out["A"]["hter"] == 0.0
     assert out["B"]["auc"] is None and out["B"]["apcer"] is None and out["B"]["bpcer"] == 0.5
+
+
+def test_rates_at_reports_every_field_hand_computed():
+    """The record eval writes per set: every key, with counts by hand (3 lives, 2 spoofs, t = 0.4)."""
+    r = m.rates_at([1, 1, 1, 0, 0], [0.9, 0.4, 0.1, 0.4, 0.2], 0.4)
+    assert r == {"threshold": 0.4, "apcer": 0.5, "bpcer": pytest.approx(1 / 3), "hter": pytest.approx(5 / 12),
+                 "accuracy": 0.6, "confusion": {"tp": 2, "fn": 1, "fp": 1, "tn": 1}, "n_live": 3, "n_spoof": 2}
+
+
+def test_rates_at_with_a_class_or_everything_missing_reports_none():
+    """A set of spoofs only (a per-domain slice) has no BPCER; an empty set has no accuracy; neither divides by 0."""
+    spoofs = m.rates_at([0, 0], [0.7, 0.2], 0.5)
+    assert (spoofs["apcer"], spoofs["bpcer"], spoofs["hter"], spoofs["accuracy"]) == (0.5, None, None, 0.5)
+    empty = m.rates_at([], [], 0.5)
+    assert (empty["apcer"], empty["bpcer"], empty["accuracy"], empty["n_live"], empty["n_spoof"]) == \
+        (None, None, None, 0, 0)
+
+
+def test_hard_decisions_given_as_booleans_are_scores_one_and_zero():
+    """A baseline that outputs accept/reject (bools) is scored as 1.0 / 0.0, not refused by numpy."""
+    labels = [1, 1, 0, 0]
+    decisions = [True, False, False, False]
+    assert m.auc(labels, decisions) == pytest.approx(skm.roc_auc_score(labels, [1.0, 0.0, 0.0, 0.0]))
+    assert m.rates_at(labels, decisions, 0.5)["bpcer"] == 0.5
+
+
+def test_bad_shapes_and_single_classes_name_the_problem():
+    with pytest.raises(ValueError, match=r"^labels and scores must be 1-D of the same length, got \(2,\) and \(3,\)$"):
+        m.rates_at([1, 0], [0.1, 0.2, 0.3], 0.5)
+    with pytest.raises(ValueError, match="must be 1-D"):
+        m.rates_at([[1, 0]], [[0.1, 0.2]], 0.5)
+    with pytest.raises(ValueError, match=r"^labels must be 1 \(live\) or 0 \(spoof\)$"):
+        m.rates_at([1, 2], [0.1, 0.2], 0.5)
+    with pytest.raises(ValueError, match=r"^scores must be finite numbers$"):
+        m.rates_at([1, 0], [float("inf"), 0.2], 0.5)
+    with pytest.raises(ValueError, match=r"^attacks must have one entry per sample, got 1 for 2$"):
+        m.apcer_per_attack([1, 0], [0.1, 0.2], ["Print"], 0.5)
+    with pytest.raises(PafasError, match=r"^a ROC curve needs both live and spoof samples; this set has 0 live"):
+        m.roc([0, 0], [0.1, 0.2])
+    with pytest.raises(PafasError, match=r"^AUC/EER needs both live and spoof samples; this set has 2 live and 0 spoof$"):
+        m.compute_metrics([1, 1], [0.1, 0.2], ["Real Face"] * 2, 0.5)
+
+
+def test_tpr_at_fpr_boundaries_hand_computed():
+    """FPR exactly at the target is allowed; `too_few_negatives` flips exactly at 1/target = negatives; the
+    threshold is the score that reaches the point (None for the +inf start of the curve)."""
+    # 10 spoofs at 0.05 .. 0.95 (step 0.1), 4 lives: 0.99, 0.97, 0.9, 0.02.
+    spoofs = [0.05 + 0.1 * k for k in range(10)]
+    labels = [0] * 10 + [1] * 4
+    scores = spoofs + [0.99, 0.97, 0.9, 0.02]
+    at_tenth, at_zero = m.tpr_at_fpr(labels, scores, (0.1, 0.01))
+    # FPR = 1/10 = 0.1 exactly (the 0.95 spoof accepted) lets the 0.9 live in too: TPR 3/4 at threshold 0.9.
+    assert (at_tenth["fpr"], at_tenth["tpr"], at_tenth["threshold"]) == (0.1, 0.75, 0.9)
+    assert at_tenth["n_negatives"] == 10 and not at_tenth["too_few_negatives"]
+    assert (at_zero["fpr"], at_zero["tpr"], at_zero["threshold"]) == (0.0, 0.5, 0.97)
+    assert at_zero["too_few_negatives"]
+    # The best live below every spoof: FPR = 0 only at +inf, no threshold to report.
+    none_pass = m.tpr_at_fpr([0, 1], [0.9, 0.1], (0.5,))[0]
+    assert (none_pass["tpr"], none_pass["fpr"], none_pass["threshold"]) == (0.0, 0.0, None)
+    for n_neg, flagged in ((100, False), (99, True), (150, False)):
+        row = m.tpr_at_fpr([0] * n_neg + [1], [0.1] * n_neg + [0.9], (0.01,))[0]
+        assert (row["n_negatives"], row["too_few_negatives"]) == (n_neg, flagged)
+
+
+def test_compute_metrics_record_hand_computed():
+    """The keys eval stores, with the caller's FPR targets passed through."""
+    out = m.compute_metrics([1, 1, 0, 0, 0], [0.9, 0.3, 0.5, 0.2, 0.1], ["Real Face"] * 2 + ["Print"] * 3, 0.4,
+                            fpr_targets=(0.5,))
+    assert out["n"] == 5 and out["auc"] == pytest.approx(5 / 6)
+    assert [(r["fpr_target"], r["tpr"], r["fpr"]) for r in out["tpr_at_fpr"]] == [(0.5, 1.0, pytest.approx(1 / 3))]
+
+
+def test_per_group_hand_computed_with_a_spoof_only_group():
+    """A domain holding only spoofs has no AUC (not an error), and each group reports its own size."""
+    out = m.per_group([1, 0, 0, 0], [0.9, 0.1, 0.6, 0.2], ["A", "A", "B", "B"], 0.5)
+    assert out["A"]["n"] == 2 and out["B"]["n"] == 2
+    assert out["B"]["auc"] is None and out["B"]["apcer"] == 0.5 and out["B"]["bpcer"] is None

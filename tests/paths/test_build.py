@@ -203,3 +203,136 @@ def test_a_version_built_before_modality_dropout_still_reads(versions):
     rows, current = list(sft_rows(old)), list(sft_rows(versions["plain"]))
     assert [(r["answer"], r["modalities"], r["images"]) for r in rows] == \
         [(r["answer"], r["modalities"], r["images"]) for r in current]
+
+
+def _built(tmp_path, sample_sets, name, missing=(), **overrides):
+    """(stats, written SFT rows, Built) of one build into tmp_path/name."""
+    cfg = PathsConfig(**overrides)
+    out = tmp_path / name
+    out.mkdir()
+    built = build_version(cfg, load_reasoning(cfg), sample_sets["train"], sample_sets["dev"], sample_sets["test"],
+                          out, 0, load_modality, missing)
+    return built.stats, list(sft_rows(out)), built
+
+
+@pytest.mark.parametrize("shuffle", ["answer", "path"])
+def test_the_shuffle_rate_sets_how_many_rows_take_another_sample_s_value(tmp_path, sample_sets, shuffle):
+    """At rate r, round(r * rows) rows take their answer (or reasoning) from another sample, counted in the
+    written rows; the stats report the same counts, and the other column is never moved."""
+    n_train = len(sample_sets["train"])
+    for rate in (0.25, 0.5):
+        stats, rows, _ = _built(tmp_path, sample_sets, f"{shuffle}{rate}", n_paths=4, shuffle=shuffle,
+                                shuffle_rate=rate)
+        assert len(rows) == 4 * n_train
+        moved = sum(r["answer_shuffled" if shuffle == "answer" else "think_shuffled"] for r in rows)
+        still = sum(r["think_shuffled" if shuffle == "answer" else "answer_shuffled"] for r in rows)
+        assert (moved, still) == (round(rate * len(rows)), 0)
+        assert (stats.answers_shuffled, stats.thinks_shuffled) == ((moved, 0) if shuffle == "answer" else (0, moved))
+
+
+def test_build_stats_by_hand(tmp_path, sample_sets):
+    """Row counts per table, images, blanked rows and path numbering, counted from what was written."""
+    stats, rows, built = _built(tmp_path, sample_sets, "v", missing=P2, n_paths=3, shuffle="none",
+                                modality_dropout=0.5)
+    n = {k: len(v) for k, v in sample_sets.items()}
+    assert stats.rows == {"rl": n["train"], "eval/dev": n["dev"], "eval/test": n["test"],
+                          "eval/test_missing_depth": n["test"], "eval/test_missing_ir": n["test"],
+                          "eval/test_missing_both": n["test"], "sft": 3 * n["train"]}
+    faces = sum(len(s.modalities) for split in sample_sets.values() for s in split)
+    assert stats.images_written == faces == len(list((tmp_path / "v" / "images").glob("*.png"))) - 1  # + blank.png
+    assert stats.rows_blanked == sum(bool(r["blanked"]) for r in rows) > 0
+    assert [r["path"] for r in rows] == [k for _ in range(n["train"]) for k in range(3)]
+    assert [i for i, _ in built.paths] == [r["sample"] for r in rows]
+    assert built.sampler.text(built.paths[0][1]) == rows[0]["think"]
+    assert (stats.answers_shuffled, stats.thinks_shuffled, stats.answer_own_label) == (0, 0, 1.0)
+    with pytest.raises(Exception, match="^the protocol gave no training samples; check the data section of the recipe$"):
+        build_version(PathsConfig(), load_reasoning(PathsConfig()), [], sample_sets["dev"], sample_sets["test"],
+                      tmp_path, 0, load_modality)
+
+
+def test_spec_and_corpus_record_the_build(tmp_path, sample_sets):
+    """spec.json holds what later stages inherit; the corpus holds every prompt and answer list a model will read."""
+    import json
+
+    from pafas_cli.paths.answer import format_list
+    from pafas_cli.paths.prompt import user_text
+
+    _built(tmp_path, sample_sets, "v", n_paths=2, shuffle="path", shuffle_rate=0.5, modality_dropout=0.25,
+           image_size=48)
+    spec = json.loads((tmp_path / "v" / "spec.json").read_text())
+    assert (spec["stage"], spec["image_size"], spec["answer_format"]) == ("paths", 48, "think")
+    assert {k: spec["details"][k] for k in ("augmentation", "n_paths", "shuffle", "shuffle_rate", "modality_dropout")} \
+        == {"augmentation": "path", "n_paths": 2, "shuffle": "path", "shuffle_rate": 0.5, "modality_dropout": 0.25}
+    corpus = set(read_corpus(tmp_path / "v"))
+    everyone = [s for split in sample_sets.values() for s in split]
+    assert {user_text(s.modalities) for s in everyone} <= corpus
+    assert {format_list(s.attack) for s in everyone} <= corpus
+
+
+@pytest.mark.parametrize("knob", ["explore_rate", "verify_rate", "live_descend_rate", "alpha"])
+def test_every_pnrps_setting_reaches_the_sampler(tmp_path, sample_sets, knob):
+    """A build with one PNRPS setting changed writes other reasoning than one at the defaults."""
+    default = _built(tmp_path, sample_sets, "default", n_paths=2, shuffle="none")[1]
+    value = {"explore_rate": 0.0, "verify_rate": 1.0, "live_descend_rate": 0.0, "alpha": 1.0}[knob]
+    changed = _built(tmp_path, sample_sets, knob, n_paths=2, shuffle="none", **{knob: value})[1]
+    assert [r["think"] for r in changed] != [r["think"] for r in default]
+
+
+def test_path_figures_by_hand(tmp_path, sample_sets, taxonomy):
+    """Every path figure of the summary, counted from the written rows and the returned paths. With
+    max_draws_factor 1 every draw that repeats a path is a missing row, so duplicates = wanted - written."""
+    stats, rows, built = _built(tmp_path, sample_sets, "v", n_paths=40, max_draws_factor=1, alpha=1.0, shuffle="answer",
+                                shuffle_rate=0.5, modality_dropout=0.3)
+    train = sample_sets["train"]
+    per_sample = Counter(r["sample"] for r in rows)
+    assert stats.duplicate_draws == 40 * len(train) - len(rows) > 0
+    assert stats.samples_short == sum(per_sample[i] < 40 for i in range(len(train))) > 0
+    assert stats.unique_paths == len({(r["sample"], r["think"]) for r in rows})
+    paths = [p for _, p in built.paths]
+    assert stats.steps_histogram == dict(sorted(Counter(len(p.steps) for p in paths).items()))
+    assert stats.explorations_mean == pytest.approx(sum(s.op == "-" for p in paths for s in p.steps) / len(paths))
+    thinks = [r["think"] for r in rows]
+    assert stats.think_chars_mean == pytest.approx(sum(map(len, thinks)) / len(rows))
+    assert stats.think_words_mean == pytest.approx(sum(len(t.split()) for t in thinks) / len(rows))
+    for label, words in ((1, stats.think_words_live), (0, stats.think_words_spoof)):
+        mine = [len(r["think"].split()) for r in rows if r["label"] == label]
+        assert words == pytest.approx(sum(mine) / len(mine))
+    for label, figure in ((1, stats.distinct_step_sequences_live), (0, stats.distinct_step_sequences_spoof)):
+        counts = [len({p.steps for i, p in built.paths if i == k}) for k in range(len(train)) if train[k].label == label]
+        assert figure == round(sum(counts) / len(counts), 2)
+    for r in rows:  # only modalities the sample has are blanked, never RGB
+        assert set(r["blanked"]) <= set(train[r["sample"]].modalities) - {"rgb"}
+
+
+@pytest.mark.parametrize("augmentation", ["raw", "single"])
+def test_raw_and_single_builds_draw_no_paths_to_count(tmp_path, sample_sets, augmentation):
+    """raw: one answer-only row per sample and no path figures; single: one canonical path each, no duplicates."""
+    stats, rows, built = _built(tmp_path, sample_sets, augmentation, augmentation=augmentation, shuffle="none")
+    assert len(rows) == stats.rows["sft"] == len(sample_sets["train"])
+    assert (stats.duplicate_draws, stats.samples_short) == (0, 0)
+    if augmentation == "raw":
+        assert (stats.unique_paths, stats.steps_histogram, stats.explorations_mean) == (0, {}, 0.0)
+        assert (stats.think_chars_mean, stats.think_words_mean, stats.length_shortcut_auc) == (0.0, 0.0, None)
+        assert (stats.think_words_live, stats.think_words_spoof) == (0.0, 0.0)
+        assert stats.exploration_by_level == {} and stats.distinct_step_sequences_live is None
+    else:
+        assert stats.unique_paths == len(rows) and stats.explorations_mean == 0.0
+
+
+def test_exploration_by_level_by_hand(tmp_path, sample_sets, taxonomy):
+    """Per class and level, the share of paths that rule out a class at that level: a spoof path counts at the
+    levels its label reaches (shallow labels fewer), a live path at every level of the taxonomy."""
+    stats, _, built = _built(tmp_path, sample_sets, "v", n_paths=4, shuffle="none", explore_rate=1.0, alpha=3.0)
+    train = sample_sets["train"]
+    spoof_depth = max(len(s.attack) for s in train if s.label == 0)
+    assert min(len(s.attack) for s in train if s.label == 0) < spoof_depth
+    assert list(stats.exploration_by_level) == ["live", "spoof"]
+    assert list(stats.exploration_by_level["live"]) == list(range(1, taxonomy.depth + 1))
+    assert list(stats.exploration_by_level["spoof"]) == list(range(1, spoof_depth + 1))
+    for kind, label in (("live", 1), ("spoof", 0)):
+        mine = [(i, p) for i, p in built.paths if train[i].label == label]
+        for level, share in stats.exploration_by_level[kind].items():
+            reach = [p for i, p in mine if kind == "live" or len(train[i].attack) >= level]
+            hits = sum(any(s.op == "-" and taxonomy.level(s.node) == level for s in p.steps) for p in reach)
+            assert share == round(hits / len(reach), 3), (kind, level)
+    assert 0 < stats.exploration_by_level["spoof"][spoof_depth] < 1

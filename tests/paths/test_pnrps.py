@@ -1,7 +1,8 @@
 import itertools
-from collections import Counter
+import math
 import random
 import re
+from collections import Counter
 
 import pytest
 
@@ -81,6 +82,12 @@ def test_distinct_paths_are_distinct_and_seeded(tree, taxonomy):
     first, dups = sampler.distinct(known, ("rgb", "depth", "ir"), 50, random.Random("s"), 1000)
     again, _ = sampler.distinct(known, ("rgb", "depth", "ir"), 50, random.Random("s"), 1000)
     assert len(first) == 50 and len({p.clauses for p in first}) == 50
+    # Brute force: draw one path at a time from the same seed until 50 distinct texts; the rest were duplicates.
+    rng, texts, draws = random.Random("s"), [], 0
+    while len(set(texts)) < 50:
+        texts.append(sampler.text(sampler.sample(known, ("rgb", "depth", "ir"), rng)))
+        draws += 1
+    assert dups == draws - 50 and [sampler.text(p) for p in first] == list(dict.fromkeys(texts))
     assert [p.clauses for p in first] == [p.clauses for p in again]
     other, _ = sampler.distinct(known, ("rgb", "depth", "ir"), 50, random.Random("t"), 1000)
     assert [p.clauses for p in other] != [p.clauses for p in first]
@@ -140,12 +147,46 @@ def test_live_samples_get_as_varied_walks_as_spoof_samples(quickstart_paths):
     assert live >= 0.9 * spoof
 
 
-def test_spoof_exploration_rate_is_the_same_at_every_level(quickstart_paths, taxonomy):
-    depth5 = [p for label, known, paths in quickstart_paths[1] if label == 0 and len(known) == 5 for p in paths]
-    rates = [sum(any(s.op == BACKWARD and taxonomy.level(s.node) == level for s in p.steps) for p in depth5)
-             / len(depth5) for level in range(1, 6)]
-    assert max(rates) - min(rates) <= 0.05, rates
-    assert min(rates) >= 0.25
+def _explored_levels(path, taxonomy) -> set[int]:
+    return {taxonomy.level(s.node) for s in path.steps if s.op == BACKWARD}
+
+
+def _binomial_capped_mean(m: int, p: float, cap: int) -> float:
+    """E[min(X, cap)] for X ~ Binomial(m, p), by summing the distribution."""
+    return sum(min(x, cap) * math.comb(m, x) * p ** x * (1 - p) ** (m - x) for x in range(m + 1))
+
+
+@pytest.mark.parametrize("leaf", ["Flat Print Attack", "Mobile Screen Replay Attack", "Makeup Attack"])
+def test_spoof_exploration_rate_per_level_at_the_default_rates(tree, taxonomy, leaf):
+    """At the defaults (explore 0.35, alpha 2), each level with a wrong sibling to rule out explores with
+    probability 0.35, and when more levels drew than the cap leaves room for (two steps each), the kept ones
+    are chosen uniformly: every such level, the live/spoof one included, explores at E[min(X, room)] / m."""
+    known, mods = taxonomy.path_to(leaf), ("rgb", "depth", "ir")
+    explorable = set().union(*(_explored_levels(PathSampler(tree, alpha=20, explore_rate=1.0).sample(
+        known, mods, random.Random(k)), taxonomy) for k in range(5)))
+    assert 1 in explorable and len(explorable) >= 3
+    room = (math.floor(2.0 * taxonomy.depth) - len(known)) // 2
+    expected = _binomial_capped_mean(len(explorable), 0.35, room) / len(explorable)
+    sampler, rng, n = PathSampler(tree), random.Random(f"rate:{leaf}"), 3000
+    counts = Counter(level for _ in range(n) for level in _explored_levels(sampler.sample(known, mods, rng), taxonomy))
+    assert set(counts) == explorable
+    tolerance = 4 * math.sqrt(expected * (1 - expected) / n)
+    for level in sorted(explorable):
+        assert abs(counts[level] / n - expected) < tolerance, (level, counts[level] / n, expected)
+
+
+def test_live_walks_descend_below_the_top_attack_classes_at_the_default_rate(tree, taxonomy):
+    """`live_descend_rate` 0.9: a live walk keeps the top-level cover (what a walk that never descends rules out)
+    only when its first draw declines, 1 time in 10."""
+    mods = ("rgb", "depth", "ir")
+    top = {frozenset(s.node for s in PathSampler(tree, live_descend_rate=0.0).sample(("Real Face",), mods,
+                                                                                     random.Random(k)).steps
+                     if s.op == BACKWARD) for k in range(20)}
+    assert len(top) == 1
+    sampler, rng, n = PathSampler(tree), random.Random("descend"), 2000
+    kept = sum(frozenset(s.node for s in sampler.sample(("Real Face",), mods, rng).steps if s.op == BACKWARD) in top
+               for _ in range(n))
+    assert abs(kept / n - 0.1) < 4 * math.sqrt(0.1 * 0.9 / n), kept / n
 
 
 def test_live_walks_rule_out_attack_classes_at_several_depths(quickstart_paths, taxonomy):
@@ -175,3 +216,58 @@ def test_live_walks_examine_every_present_modality(tree, mods):
         text = sampler.text(sampler.sample(("Real Face",), mods, random.Random(k)))
         for m in mods:
             assert re.search(rf"\b{NAMES[m]}\b", text), (m, text)
+
+
+def _verifications(path) -> int:
+    """Clauses beyond one per step and the conclusion: the cross-modal verifications."""
+    return len(path.clauses) - len(path.steps) - 1
+
+
+def test_verification_rate_at_the_default(tree, taxonomy):
+    """The deepest class is always verified in a second modality; every other level with probability 0.2."""
+    known, mods = taxonomy.path_to("Flat Print Attack"), ("rgb", "depth", "ir")
+    for rate, expected in ((0.0, 1), (1.0, len(known))):
+        sampler = PathSampler(tree, verify_rate=rate)
+        assert {_verifications(sampler.sample(known, mods, random.Random(k))) for k in range(50)} == {expected}
+    sampler, rng, n = PathSampler(tree), random.Random("verify"), 4000
+    mean = sum(_verifications(sampler.sample(known, mods, rng)) for _ in range(n)) / n
+    levels = len(known) - 1
+    assert abs(mean - (1 + 0.2 * levels)) < 4 * math.sqrt(levels * 0.2 * 0.8 / n), mean
+    assert _verifications(sampler.canonical(known, mods)) == 1
+    assert _verifications(sampler.sample(known, ("rgb",), random.Random(0))) == 0  # no second modality
+
+
+def test_a_live_walk_examines_the_face_at_any_point_among_its_hypotheses(tree):
+    """The live class's step is placed uniformly among the ruled-out hypotheses (first, between, last)."""
+    sampler, rng = PathSampler(tree), random.Random("live position")
+    places = Counter()
+    for _ in range(600):
+        steps = sampler.sample(("Real Face",), ("rgb", "depth", "ir"), rng).steps
+        before = sum(s.op == BACKWARD for s in steps[:[s.node for s in steps].index("Real Face")])
+        places[(before, sum(s.op == BACKWARD for s in steps))] += 1
+    assert any(b == 0 for b, _ in places) and any(b == n for b, n in places) and any(0 < b < n for b, n in places)
+
+
+def test_modality_order_and_sentences(tree, taxonomy):
+    """The modalities given in any order are the same set to the sampler; clauses start with a capital."""
+    sampler = PathSampler(tree)
+    known = taxonomy.path_to("Cut Print Attack")
+    assert sampler.sample(known, ("ir", "rgb"), random.Random(5)) == sampler.sample(known, ("rgb", "ir"),
+                                                                                    random.Random(5))
+    path = sampler.sample(known, ("rgb", "depth", "ir"), random.Random(1))
+    assert all(sampler.table.texts[i][:1].isupper() for i in path.clauses)
+    assert sampler.text(path) == " ".join(sampler.table.texts[i] for i in path.clauses)
+    with pytest.raises(ValueError, match=r"^\['Real Face', 'Print Attacks'\] is not a top-down path of the taxonomy "):
+        sampler.sample(("Real Face", "Print Attacks"), ("rgb",), random.Random(0))
+
+
+def test_a_shared_clause_table_stores_each_clause_once(tree, taxonomy):
+    from pafas_cli.paths.pnrps import ClauseTable
+
+    table = ClauseTable()
+    assert [table.intern("a"), table.intern("b"), table.intern("a")] == [0, 1, 0] and table.texts == ["a", "b"]
+    assert table.render([1, 0, 1]) == "b a b"
+    one, two = PathSampler(tree, table=table), PathSampler(tree, table=table)
+    known = taxonomy.path_to("Makeup Attack")
+    assert one.text(one.canonical(known, ("rgb",))) == two.text(two.canonical(known, ("rgb",)))
+    assert len(table.texts) == len(set(table.texts))

@@ -40,3 +40,20 @@ def test_rows_of_one_sample_take_answers_from_many_samples():
         donors = {groups[sources[i]] for i, g in enumerate(groups) if g == sample}
         assert sample not in donors
         assert len(donors) >= 10
+
+
+class _UnluckyRandom(random.Random):
+    """Every random repair try lands on the first chosen position (as bad luck might)."""
+
+    def randrange(self, *args, **kwargs):
+        return 0
+
+
+def test_repair_does_not_hinge_on_luck():
+    """When every random try fails, the scan still finds a partner: no chosen row keeps its own sample's value."""
+    groups = [0] * 10 + list(range(1, 11))
+    for seed in range(20):
+        rng = _UnluckyRandom(seed)
+        sources = swap_sources(groups, 1.0, rng)
+        assert sorted(sources) == list(range(20))
+        assert all(groups[s] != groups[i] for i, s in enumerate(sources)), seed

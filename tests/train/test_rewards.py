@@ -122,3 +122,99 @@ def test_rewards_parse_against_the_given_taxonomy():
     assert bound(completions) == [1.0, 1.0, 0.0]
     with pytest.raises(RewardAlignmentError, match="contradicts"):
         resolve_reward("classification", taxonomy=custom)(completions[:1], label=[0], attack=[["Bona Fide"]])
+
+
+def test_completion_text_reads_every_shape_trl_passes():
+    """Plain strings, conversational messages, and content given as typed parts (text parts joined in order,
+    image parts skipped); anything else is refused by type name."""
+    from pafas_cli.train.rewards import completion_text
+
+    parts = [{"type": "text", "text": "<think>a</think>"}, {"type": "image"}, "stray",
+             {"type": "text", "text": "<answer>['Real Face']</answer>"}]
+    assert completion_text([{"role": "assistant", "content": parts}]) == "<think>a</think><answer>['Real Face']</answer>"
+    assert completion_text([{"role": "assistant"}]) == ""
+    assert completion_text([{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]) == "a"
+    assert format_reward([[{"role": "assistant", "content": parts}]]) == [1.0]
+    for bad, name in ((["just text"], "list"), ([], "list"), (7, "int")):
+        with pytest.raises(TypeError, match=rf"^unexpected completion type {name}$"):
+            completion_text(bad)
+
+
+def test_missing_or_misaligned_columns_are_named():
+    with pytest.raises(RewardAlignmentError, match=r"^reward needs the dataset column 'label', which is missing$"):
+        classification_reward([answer(LIVE)])
+    with pytest.raises(RewardAlignmentError, match="column 'label', which is missing"):
+        classification_reward([answer(LIVE)], label=None)
+    with pytest.raises(RewardAlignmentError, match=r"^column 'id' has 1 values for 2 completions$"):
+        classification_reward([answer(LIVE)] * 2, label=[1, 1], id=["a"])
+    with pytest.raises(RewardAlignmentError, match=r"^rows with id 'a' carry different 'label' values: the columns "
+                                                   r"are not aligned with the completions$"):
+        classification_reward([answer(LIVE)] * 2, label=[1, 0], id=["a", "a"])
+
+
+def test_one_sample_s_attack_path_is_the_same_as_a_list_or_a_tuple():
+    """Rows of one id must agree on the path, however the column holds it; a different path is refused."""
+    completions = [answer(PRINT), answer(PRINT[:2])]
+    scores = hierarchical_classification_reward(completions, label=[0, 0], attack=[PRINT, tuple(PRINT)], id=["a", "a"])
+    assert scores == [1.0, 2 / 5]
+    with pytest.raises(RewardAlignmentError, match="'attack'"):
+        hierarchical_classification_reward(completions, label=[0, 0], attack=[PRINT, REPLAY], id=["a", "a"])
+
+
+def test_registered_rewards_require_reasoning_unless_told_otherwise():
+    """Called directly (as TRL would with the defaults), every reward gives an answer-only completion nothing."""
+    bare = [[{"role": "assistant", "content": "<answer>['Spoof Face']</answer>"}]]
+    assert format_reward(bare) == [0.0]
+    assert classification_reward(bare, label=[0]) == [0.0]
+    assert hierarchical_classification_reward(bare, label=[0], attack=[PRINT]) == [0.0]
+    assert consistency_reward(bare) == [0.0]
+    assert classification_reward(bare, require_think=False, label=[0]) == [1.0]
+    assert hierarchical_classification_reward(bare, require_think=False, label=[0], attack=[PRINT]) == [1 / 5]
+    hierarchical = resolve_reward("classification", "hierarchical", require_think=False)
+    assert hierarchical(bare, label=[0], attack=[PRINT]) == [1 / 5]
+    assert resolve_reward("classification", "hierarchical")(bare, label=[0], attack=[PRINT]) == [0.0]
+
+
+def test_hierarchical_and_consistency_use_the_given_taxonomy():
+    from pafas_cli.paths.taxonomy import Taxonomy
+
+    custom = Taxonomy.from_mapping({"live": "Bona Fide", "tree": {"Bona Fide": {}, "Attack": {"Print": {}}}})
+    print_path = ["Attack", "Print"]
+    completions = [answer(print_path, think="Flat and dark. Verdict: Print."), answer(["Bona Fide"])]
+    columns = dict(label=[0, 1], attack=[print_path, ["Bona Fide"]])
+    assert hierarchical_classification_reward(completions, taxonomy=custom, **columns) == [1.0, 1.0]
+    assert resolve_reward("classification", "hierarchical", taxonomy=custom)(completions, **columns) == [1.0, 1.0]
+    assert consistency_reward(completions[:1], taxonomy=custom) == [1.0]
+
+
+def test_consistency_by_hand():
+    """One path a prefix of the other agrees (a shallow answer under a deep verdict); a malformed answer, or
+    one without a stated verdict, gets nothing, wherever it stands in the batch."""
+    verdict = "The IR image is dark. Verdict: Flat Print Attack."
+    shallow = answer(["Spoof Face"], think=verdict)
+    unstated = answer(LIVE, think="The skin looks natural.")
+    malformed = answer(["Spoof Face", "Nonsense"], think=verdict)
+    assert consistency_reward([unstated, shallow, malformed, answer(PRINT, think=verdict)]) == [0.0, 1.0, 0.0, 1.0]
+
+
+def test_path_credit_without_a_known_path_is_zero():
+    assert path_credit(PRINT, []) == 0.0
+    assert path_credit([], PRINT) == 0.0
+
+
+def test_resolve_reward_by_hand():
+    """Only `classification` switches to the hierarchical reward; malformed module:function names are refused by
+    name, and a named function is called as it is."""
+    fmt = resolve_reward("format", "hierarchical")
+    assert fmt.__name__ == "format" and fmt.__doc__ == format_reward.__doc__
+    assert fmt([answer(PRINT[:3]), answer(["Nonsense"])]) == [1.0, 0.0]  # no label column needed
+    known = "classification, classification_hierarchical, consistency, format"
+    for bad in ("accuracy", "pafas_cli.train.rewards:", ":format_reward"):
+        with pytest.raises(PafasError, match=rf"^rl.rewards: unknown reward '{bad}' \(known: {known}; or give "
+                                             r"module:function\)$"):
+            resolve_reward(bad)
+    with pytest.raises(PafasError, match=r"^rl.rewards: 'pafas_cli.train.rewards:REWARDS' is not callable$"):
+        resolve_reward("pafas_cli.train.rewards:REWARDS")
+    custom = resolve_reward("pafas_cli.train.rewards:format_reward")
+    assert custom.__name__ == "format_reward" and custom([answer(LIVE), "junk"]) == [1.0, 0.0]
+    assert custom.__doc__ == format_reward.__doc__
