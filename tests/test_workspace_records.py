@@ -417,3 +417,61 @@ def test_resuming_marks_the_version_running_again(tmp_path):
         assert (manifest["status"], manifest["pid"]) == ("running", os.getpid())
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", manifest["resumed_at"])
     assert ws.latest("sft").version == "v001"
+
+
+def test_an_unlistable_workspace_is_one_line_naming_it(tmp_path, monkeypatch):
+    ws = Workspace(tmp_path)
+    (tmp_path / "sft").mkdir()
+    real = Path.iterdir
+
+    def refuse(self):
+        if self == tmp_path:
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "iterdir", refuse)
+    with pytest.raises(PafasError, match=rf"^cannot read {re.escape(str(tmp_path))}: Permission denied; give this user "
+                                         r"access there, or use another --workspace \(PAFAS_WORKSPACE\)$"):
+        ws.stages()
+
+
+def test_odd_references_and_foreign_manifests(tmp_path):
+    """A second colon belongs to the tag; a folder whose manifest.json names no stage is an outside folder."""
+    ws = Workspace(tmp_path)
+    with pytest.raises(PafasError, match=rf"^'sft:x:y': no version x:y under {re.escape(str(tmp_path / 'sft'))}$"):
+        ws.resolve("sft:x:y")
+    folder = tmp_path / "other-tool"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"version": "1.2"}))
+    got = ws.resolve(str(folder))
+    assert (got.stage, got.version, got.path) == (None, None, folder.resolve())
+
+
+def test_a_corrupt_unfinished_version_is_not_offered_for_resume(tmp_path):
+    ws = Workspace(tmp_path)
+    with pytest.raises(RuntimeError):
+        with ws.start("sft", {}):
+            raise RuntimeError("x")
+    with pytest.raises(RuntimeError):
+        with ws.start("sft", {}):
+            raise RuntimeError("y")
+    (tmp_path / "sft" / "v002.partial" / "manifest.json").write_text("{")
+    assert [(v.version, v.status) for v in ws.versions("sft")] == [("v001", "failed"), ("v002", "corrupt")]
+    assert [v.version for v in ws.unfinished("sft")] == ["v001"]
+
+
+def test_a_failure_that_cannot_be_recorded_says_how_the_version_will_read(tmp_path, monkeypatch):
+    from pafas_cli import workspace as workspace_module
+
+    ws = Workspace(tmp_path)
+    run = ws.start("sft", {})
+
+    def full(path, data):
+        raise PafasError("cannot write: full")
+
+    monkeypatch.setattr(workspace_module, "write_json", full)
+    with pytest.raises(PafasError, match="^" + re.escape(
+            f"cannot write: full (sft:v001 stays in {run.path}; its manifest could not be updated either, so it "
+            "reads as interrupted)") + "$"):
+        with run:
+            pass

@@ -382,8 +382,8 @@ def test_stratified_subsample_shares_per_domain_and_attack(sizes, n, seed):
 
 
 def test_without_a_root_the_synthetic_benchmark_is_drawn_once_per_setting(tmp_path):
-    """No data.root: synth:latest is used when it was drawn with these settings, else a new version is drawn;
-    the manifest input names that synth version."""
+    """No data.root: synth:latest is used when it was drawn with these settings, else a new version is drawn
+    (another seed here); the manifest input names that synth version."""
     from pafas_cli.data.config import SynthConfig
 
     ws = Workspace(tmp_path)
@@ -396,4 +396,3 @@ def test_without_a_root_the_synthetic_benchmark_is_drawn_once_per_setting(tmp_pa
     assert first.inputs[0]["path"] == str((tmp_path / "synth" / "v001").resolve())
     reseeded = DataConfig(source="synthetic", root="", split="CPS->W", synth=SynthConfig(per_domain=20, seed=1))
     assert build_splits(reseeded, 0, ws).inputs[0]["version"] == "v002"
-    assert build_splits(cfg, 0, ws).inputs[0]["version"] == "v003", "only synth:latest is reused"

@@ -170,3 +170,28 @@ def test_scores_from_generation_by_hand():
     assert scores_from_generation(tokenizer, prompts, answers, generated, None, watch) == [None] * 5
     assert scores_from_generation(tokenizer, prompts, answers, generated, watched, []) == [None] * 5
     assert scores_from_generation(tokenizer, [], [], [], watched, watch) == []
+
+
+class _MergingTokenizer(_Tokenizer):
+    """Reads `>R` as one token, as BPE merges may join a prompt's last character with the answer's first."""
+
+    def __call__(self, text):
+        merge = lambda t: t.replace(">R", chr(127))  # noqa: E731
+        return super().__call__(merge(text) if isinstance(text, str) else [merge(t) for t in text])
+
+
+def test_rows_the_generation_pass_cannot_score_do_not_stop_the_others():
+    """A row whose answer merges with the prompt's last token, or whose branches cannot be told apart, gets None;
+    the rows after it are still scored."""
+    good_prompt, good = "<u>Q<a>", [format_answer("Flat.", [b]) for b in ("Real Face", "Spoof Face")]
+    step = _shared(good)
+    watched = torch.randn(step + 1, 2, 2, generator=torch.Generator().manual_seed(1))
+    live, spoof = (float(x) for x in watched[step, 1])
+    expected = math.exp(live) / (math.exp(live) + math.exp(spoof))
+    generated = [[ord("R")], [ord(c) for c in good[0]]]
+    merged = scores_from_generation(_MergingTokenizer(), ["<u>M<a>", good_prompt], [["Real", "Spoof"], good],
+                                    generated, watched, [ord("R"), ord("S")])
+    assert merged[0] is None and merged[1] == pytest.approx(expected, rel=1e-5)
+    prefix = scores_from_generation(_Tokenizer(), ["<u>M<a>", good_prompt], [["Real", "Real Face"], good],
+                                    generated, watched, [ord("R"), ord("S")])
+    assert prefix[0] is None and prefix[1] == pytest.approx(expected, rel=1e-5)
