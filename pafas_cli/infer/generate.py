@@ -98,9 +98,3 @@ def generate(model: Any, processor: Any, chats: Sequence[str], images: Sequence[
     # the steps cannot be matched to tokens (the score then takes the teacher-forced pass).
     watched = torch.stack(steps).cpu() if steps and len(steps) == new_tokens.shape[1] else None
     return Generation(tokenizer.batch_decode(new_tokens, skip_special_tokens=True), new_tokens.tolist(), watched)
-
-
-def generate_batch(model: Any, processor: Any, prompts: Sequence[list[dict]], images: Sequence[Sequence[Any]],
-                   max_new_tokens: int) -> list[str]:
-    """Greedy completions (special tokens removed) for one batch of prompts."""
-    return generate(model, processor, chat_texts(processor, prompts), images, max_new_tokens).texts

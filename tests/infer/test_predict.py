@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pafas_cli.infer.generate import chat_texts, generate_batch
+from pafas_cli.infer.generate import chat_texts, generate
 from pafas_cli.infer.predict import batched, branch_answers, predict, reasoning_of
 from pafas_cli.infer.score import liveness_scores
 from pafas_cli.paths.answer import format_answer, parse_answer
@@ -19,8 +19,9 @@ BRANCHES = ["Real Face", "Spoof Face"]
 def test_batched_generation_equals_one_by_one(tiny_model):
     prompts = [user_prompt(), user_prompt(("rgb",)), user_prompt(("rgb", "ir"))]  # different lengths
     images = [face_images(i) for i in range(3)]
-    together = generate_batch(tiny_model.model, tiny_model.processor, prompts, images, 12)
-    alone = [generate_batch(tiny_model.model, tiny_model.processor, [p], [i], 12)[0] for p, i in zip(prompts, images)]
+    model, processor = tiny_model.model, tiny_model.processor
+    together = generate(model, processor, chat_texts(processor, prompts), images, 12).texts
+    alone = [generate(model, processor, chat_texts(processor, [p]), [i], 12).texts[0] for p, i in zip(prompts, images)]
     assert together == alone
 
 
