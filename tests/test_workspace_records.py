@@ -475,3 +475,80 @@ def test_a_failure_that_cannot_be_recorded_says_how_the_version_will_read(tmp_pa
             "reads as interrupted)") + "$"):
         with run:
             pass
+
+
+def _refuse(monkeypatch, where: Path, what: str = "iterdir"):
+    """Make Path.iterdir (or os.mkdir) fail with EACCES at `where` only."""
+    if what == "iterdir":
+        real = Path.iterdir
+
+        def iterdir(self):
+            if self == where:
+                raise PermissionError(errno.EACCES, "Permission denied")
+            return real(self)
+
+        monkeypatch.setattr(Path, "iterdir", iterdir)
+    else:
+        real_mkdir = os.mkdir
+
+        def mkdir(path, *args, **kwargs):
+            if Path(path).parent == where:
+                raise PermissionError(errno.EACCES, "Permission denied")
+            return real_mkdir(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, "mkdir", mkdir)
+
+
+HINT = "Permission denied; give this user access there, or use another --workspace (PAFAS_WORKSPACE)"
+
+
+def test_unreadable_stage_folders_are_one_line_naming_them(tmp_path, monkeypatch):
+    ws = Workspace(tmp_path)
+    complete(ws, "sft")
+    _refuse(monkeypatch, tmp_path / "sft")
+    with pytest.raises(PafasError, match="^" + re.escape(f"cannot read {tmp_path / 'sft'}: {HINT}") + "$"):
+        ws.versions("sft")
+
+
+def test_a_refused_reservation_is_one_line_naming_the_folder(tmp_path, monkeypatch):
+    ws = Workspace(tmp_path)
+    reserved = tmp_path / "sft" / ".reserved"
+    reserved.mkdir(parents=True)
+    _refuse(monkeypatch, reserved)
+    message = f"cannot reserve a version number in {reserved}: {HINT}"
+    with pytest.raises(PafasError, match="^" + re.escape(message) + "$"):
+        ws.reserve("sft")
+    monkeypatch.undo()
+    _refuse(monkeypatch, reserved, "mkdir")
+    with pytest.raises(PafasError, match="^" + re.escape(message) + "$"):
+        ws.reserve("sft")
+
+
+def test_a_version_that_cannot_be_created_leaves_no_staging_folder(tmp_path, monkeypatch):
+    from pafas_cli import workspace as workspace_module
+
+    ws = Workspace(tmp_path)
+
+    def refused(path, data):
+        raise OSError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(workspace_module, "write_json", refused)
+    staging = tmp_path / "sft" / ".v001.partial.new"
+    with pytest.raises(PafasError, match="^" + re.escape(f"cannot create {staging / 'manifest.json'}: {HINT}") + "$"):
+        ws.start("sft", {})
+    assert not staging.exists() and not (tmp_path / "sft" / "v001.partial").exists()
+
+    def full(path, data):
+        (path.parent / "half").write_text("x")
+        raise PafasError("cannot write: full")
+
+    monkeypatch.setattr(workspace_module, "write_json", full)
+    with pytest.raises(PafasError, match="^cannot write: full$"):
+        ws.start("sft", {})
+    assert [p.name for p in (tmp_path / "sft").iterdir()] == [".reserved"]
+
+
+def test_a_running_unfinished_version_is_not_offered_for_resume(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.start("sft", {})
+    assert ws.unfinished("sft") == [] and ws.versions("sft")[0].status == "running"

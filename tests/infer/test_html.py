@@ -63,7 +63,7 @@ class _Cards(HTMLParser):
         self._stack.append((tag, attrs.get("class") or ""))
         if tag == "section":
             self.cards.append({"class": attrs["class"], "badge": "", "captions": [], "path": [], "seps": [],
-                               "score": "", "think": "", "marker": None, "blank": 0})
+                               "score": "", "think": "", "marker": None, "blank": 0, "stray": ""})
         elif tag == "b" and self.cards:
             self.cards[-1]["marker"] = attrs["style"]
 
@@ -95,6 +95,8 @@ class _Cards(HTMLParser):
             card["seps" if tags[-1] == "i" else "path"].append(data)
         elif tags[-1] == "strong":
             card["score"] = data
+        elif classes[-1] == "row":
+            card["stray"] += data.strip()
 
 
 def test_cards_read_as_a_person_sees_them():
@@ -112,7 +114,7 @@ def test_cards_read_as_a_person_sees_them():
     assert [card["badge"] for card in (a, b, c)] == ["LIVE", "SPOOF", "MALFORMED"]
     assert [card["class"] for card in (a, b, c)] == ["card live", "card spoof", "card malformed"]
     assert all(card["captions"] == ["RGB", "Depth", "IR"] for card in (a, b, c))
-    assert (a["blank"], b["blank"]) == (0, 2)
+    assert (a["blank"], b["blank"]) == (0, 2) and not any(card["stray"] for card in (a, b, c))
     assert (b["path"], b["seps"]) == (["Spoof Face", "Print"], ["\u203a"])
     assert c["seps"] == ["no parsable answer: malformed"]
     assert (a["score"], a["marker"]) == ("0.910", "left:calc(91.0% - 2px)")

@@ -279,3 +279,45 @@ def test_a_shared_clause_table_stores_each_clause_once(tree, taxonomy):
     known = taxonomy.path_to("Makeup Attack")
     assert one.text(one.canonical(known, ("rgb",))) == two.text(two.canonical(known, ("rgb",)))
     assert len(table.texts) == len(set(table.texts))
+
+
+def test_the_length_cap_is_alpha_times_depth_rounded_down(tree, taxonomy):
+    """alpha 1.4 leaves 7 steps for a 5-level label: room for exactly one exploration (two steps); alpha 2.2 leaves
+    11, so a live walk that always descends rules out (11 - 1) // 2 = 5 attack classes."""
+    flat, mods = taxonomy.path_to("Flat Print Attack"), ("rgb", "depth", "ir")
+    tight = PathSampler(tree, alpha=1.4, explore_rate=1.0)
+    assert {sum(s.op == BACKWARD for s in tight.sample(flat, mods, random.Random(k)).steps) for k in range(20)} == {1}
+    wide = PathSampler(tree, alpha=2.2, live_descend_rate=1.0)
+    assert {sum(s.op == BACKWARD for s in wide.sample(("Real Face",), mods, random.Random(k)).steps)
+            for k in range(20)} == {5}
+
+
+def test_walks_by_hand(tree, taxonomy):
+    """A shallow spoof label explores the live sibling like any spoof; the deepest class's verification follows
+    its own step; explored siblings are named; the live step carries the modality it observes."""
+    mods = ("rgb", "depth", "ir")
+    eager = PathSampler(tree, explore_rate=1.0)
+    shallow = eager.sample(("Spoof Face",), mods, random.Random(0))
+    assert [(s.op, s.node) for s in shallow.steps] == [("+", "Real Face"), ("-", "Real Face"), ("+", "Spoof Face")]
+    flat = taxonomy.path_to("Flat Print Attack")
+    for k in range(10):
+        spoof = eager.sample(flat, mods, random.Random(k))
+        assert "None" not in eager.text(spoof)
+    sampler = PathSampler(tree, alpha=1.0, verify_rate=0.0)
+    plain = sampler.sample(flat, mods, random.Random(3))
+    said = [sampler.table.texts[i] for i in plain.clauses]
+    assert flat[-1] in said[-3] and flat[-1] not in said[-2]  # step, then its verification, then the verdict
+    for k in range(10):
+        live = PathSampler(tree).sample(("Real Face",), mods, random.Random(k))
+        (step,) = [s for s in live.steps if s.node == "Real Face"]
+        assert step.modality in mods
+
+
+def test_the_rotation_takes_the_next_modality_that_has_something_to_say():
+    from pafas_cli.paths.pnrps import _Rotation
+
+    rotation = _Rotation(["rgb", "depth", "ir"])
+    assert rotation.next({"depth": (1,), "ir": (2,)}) == "depth"
+    assert rotation.next({"rgb": (1,), "depth": (2,), "ir": (3,)}) == "ir"
+    assert rotation.next({"depth": (1,)}, avoid="depth") is None
+    assert rotation.next({"rgb": (1,), "depth": (2,)}) == "rgb"
