@@ -21,8 +21,8 @@ app = typer.Typer(
     help=(
         "Interpretable multimodal face anti-spoofing (PA-FAS): a vision-language model reads a face in "
         "RGB, depth and IR, reasons in <think> text and answers with a hierarchical spoof label.\n\n"
-        "Pipeline: synth -> build-paths -> init-model -> sft -> rl -> eval / explain. Every stage reads a "
-        "YAML recipe (recipes/) and writes a new version into the workspace (pafas ls).\n\n"
+        "Pipeline: synth -> build-paths -> init-model -> sft -> rl -> eval / explain (baseline: the CNN floor). "
+        "Every stage reads a YAML recipe (recipes/) and writes a new version into the workspace (pafas ls).\n\n"
         "Example: pafas build-paths --data synthetic && pafas init-model && pafas sft && pafas rl && pafas eval"
     ),
     no_args_is_help=True,
@@ -51,6 +51,7 @@ SECTIONS = {
     "sft": ("seed", "sft"),
     "rl": ("seed", "rl"),
     "eval": ("seed", "eval"),
+    "baseline": ("seed", "baseline"),
     "explain": ("eval",),
     "serve": ("eval",),
 }
@@ -62,6 +63,7 @@ DEFAULT_RECIPE = {
     "sft": "quickstart/sft.yaml",
     "rl": "quickstart/grpo.yaml",
     "eval": "quickstart/eval.yaml",
+    "baseline": "quickstart/baseline.yaml",
     "explain": "quickstart/eval.yaml",
     "serve": "quickstart/eval.yaml",
 }
@@ -230,6 +232,22 @@ def eval_(
     from pafas_cli.commands import eval as cmd
 
     cmd.run(recipe_, _workspace(), models=model or [], paths=paths, protocol=protocol, split=split)
+
+
+@app.command()
+def baseline(
+    recipe: RecipeOpt = None,
+    set_: SetOpt = None,
+    paths: Annotated[Optional[str], typer.Option(help="Paths version to train and score on (baseline.paths).")] = None,
+) -> None:
+    """Train the three-stream CNN baseline from scratch and score it like eval (the floor for every VLM row).
+
+    Example: pafas baseline --paths paths:latest --set baseline.epochs=30
+    """
+    recipe_ = _recipe("baseline", recipe, set_, **{"baseline.paths": paths})
+    from pafas_cli.commands import baseline as cmd
+
+    cmd.run(recipe_, _workspace())
 
 
 @app.command()

@@ -1,6 +1,6 @@
 """Typed recipes: YAML files read into dataclasses with defaults in code.
 
-One `Recipe` holds one section per concern (`data`, `paths`, `model`, `sft`, `rl`, `eval`); each
+One `Recipe` holds one section per concern (`data`, `paths`, `model`, `sft`, `rl`, `eval`, `baseline`); each
 section's dataclass lives next to the code it configures. A recipe file sets only what differs
 from the defaults. Unknown keys are errors that name the key, the file and the closest valid key;
 `--set a.b=value` overrides are parsed as YAML scalars and checked the same way. All validation
@@ -25,6 +25,7 @@ from typing import Any, Literal, get_args, get_origin
 
 import yaml
 
+from pafas_cli.baseline.config import BaselineSection
 from pafas_cli.data.config import DataConfig
 from pafas_cli.errors import PafasError
 from pafas_cli.infer.config import EvalConfig
@@ -47,6 +48,7 @@ class Recipe:
     sft: SFTSection = field(default_factory=SFTSection)
     rl: RLSection = field(default_factory=RLSection)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    baseline: BaselineSection = field(default_factory=BaselineSection)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -17,11 +17,12 @@ def pafas(*args, cwd=None):
 def test_help_lists_the_pipeline_commands():
     out = pafas("--help")
     assert out.returncode == 0
-    for command in ("build-paths", "sft", "rl", "eval", "explain", "init-model", "merge", "ls", "show", "env"):
+    for command in ("build-paths", "sft", "rl", "eval", "explain", "init-model", "merge", "ls", "show", "env",
+                    "baseline"):
         assert command in out.stdout
 
 
-@pytest.mark.parametrize("command", ["build-paths", "init-model", "sft", "rl", "eval", "explain", "synth"])
+@pytest.mark.parametrize("command", ["build-paths", "init-model", "sft", "rl", "eval", "explain", "synth", "baseline"])
 def test_each_command_help_has_an_example(command):
     out = pafas(command, "--help")
     assert out.returncode == 0

@@ -20,7 +20,7 @@ from pafas_cli.data.config import P2_TEST_SETS
 from pafas_cli.console import console, tagged
 from pafas_cli.errors import PafasError
 from pafas_cli.infer.models import load_for_inference, model_require_think
-from pafas_cli.infer.report import attack_type, comparison_table, detail_table, dev_threshold, headline, set_metrics
+from pafas_cli.infer.report import attack_type, dev_threshold, headline, set_metrics, show_metrics
 from pafas_cli.infer.subsample import stratified_indices
 from pafas_cli.workspace import Workspace, write_json
 
@@ -76,6 +76,7 @@ def score_set(loaded: Any, paths_dir: Any, set_name: str, taxonomy: Any, cfg: An
 
 def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:latest",
         protocol: str | None = None, split: str = "test") -> None:
+    from pafas_cli.infer.plots import plot_eval
     from pafas_cli.paths.store import eval_sets
     from pafas_cli.paths.taxonomy import version_taxonomy
 
@@ -118,7 +119,7 @@ def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:la
         del loaded
         _free_memory()
 
-    _show(metrics, names)
+    show_metrics(metrics, names)
     summary = {
         "paths": paths_ref.as_input("paths"), "split": split, "protocol": protocol, "sets": names,
         "threshold_rule": "EER threshold of the dev set (honest); 'oracle' = each set's own EER threshold",
@@ -132,7 +133,7 @@ def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:la
         with (writer.path / "predictions.jsonl").open("w", encoding="utf-8") as fh:
             for r in records:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-        _plots(writer.path, records, metrics, names)
+        plot_eval(writer.path, records, metrics, names)
         first = next(iter(metrics.values()))["sets"][names[0]]
         writer.set_metrics({k: v for k, v in headline(first).items() if isinstance(v, (int, float))})
     console.print(tagged("wrote", "green", f"{writer.path} ({len(records)} predictions)"))
@@ -144,25 +145,3 @@ def _free_memory() -> None:
 
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-
-
-def _show(metrics: dict, names: list[str]) -> None:
-    for set_name in names:
-        console.print(comparison_table(f"eval set '{set_name}'", {m: v["sets"][set_name] for m, v in metrics.items()}))
-    for model, m in metrics.items():
-        console.print(detail_table(f"{model} on '{names[0]}' at the dev threshold {m['dev_threshold']:.4g}",
-                                   m["sets"][names[0]]))
-
-
-def _plots(folder: Any, records: list[dict], metrics: dict, names: list[str]) -> None:
-    from pafas_cli.infer.plots import plot_confusion, plot_roc
-
-    curves = {}
-    for model in metrics:
-        for set_name in names:
-            rows = [r for r in records if r["model"] == model and r["set"] == set_name]
-            label = model if len(names) == 1 else f"{model} {set_name}"
-            curves[label] = ([r["label"] for r in rows], [r["score"] for r in rows])
-    plot_roc(curves, folder / "roc.png", f"ROC on {', '.join(names)} (live = positive)")
-    plot_confusion({m: v["sets"][names[0]]["honest"]["confusion"] for m, v in metrics.items()},
-                   folder / "confusion.png", f"'{names[0]}' at each model's dev threshold")

@@ -54,3 +54,16 @@ def plot_confusion(matrices: Mapping[str, Mapping[str, int]], path: Path, title:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def plot_eval(folder: Path, records: Sequence[Mapping], metrics: Mapping, names: Sequence[str]) -> None:
+    """roc.png (every model on every reported set) and confusion.png (each model on the first set)."""
+    curves = {}
+    for model in metrics:
+        for set_name in names:
+            rows = [r for r in records if r["model"] == model and r["set"] == set_name]
+            label = model if len(names) == 1 else f"{model} {set_name}"
+            curves[label] = ([r["label"] for r in rows], [r["score"] for r in rows])
+    plot_roc(curves, folder / "roc.png", f"ROC on {', '.join(names)} (live = positive)")
+    plot_confusion({m: v["sets"][names[0]]["honest"]["confusion"] for m, v in metrics.items()},
+                   folder / "confusion.png", f"'{names[0]}' at each model's dev threshold")

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from rich.table import Table
 
-from pafas_cli.console import fmt
+from pafas_cli.console import console, fmt
 from pafas_cli.errors import PafasError
 from pafas_cli.infer.metrics import compute_metrics, eer, per_group
 
@@ -75,14 +75,28 @@ def set_metrics(records: Sequence[dict], threshold: float, fpr_targets: Sequence
         oracle = compute_metrics(labels, scores, attacks, honest["eer_threshold"], fpr_targets)
     except PafasError as exc:
         raise PafasError(f"eval set '{set_name}': {exc}") from None
-    well_formed = [r for r in records if r["well_formed"]]
-    stated = [r for r in well_formed if r["stated"]]
-    verdicts = [r["stated_decision"] for r in records]
-    return {
+    out = {
         "n": len(records),
         "honest": honest,
         "oracle": {k: oracle[k] for k in ORACLE_KEYS},
         "per_domain": per_group(labels, scores, [r["domain"] for r in records], threshold),
+    }
+    if all(r["well_formed"] is None for r in records):  # a classifier (the CNN baseline) writes no answer
+        return {**out, **dict.fromkeys(ANSWER_KEYS)}
+    return {**out, **answer_metrics(records, labels)}
+
+
+# What a generated answer adds to the score's metrics; None for a model that writes no text.
+ANSWER_KEYS = ("format_rate", "answer_accuracy", "answer_balanced_accuracy", "reasoning_balanced_accuracy",
+               "consistency", "consistency_n")
+
+
+def answer_metrics(records: Sequence[dict], labels: Sequence[int]) -> dict:
+    """Format rate, answer accuracy (plain and balanced), the reasoning's verdict and its agreement with the answer."""
+    well_formed = [r for r in records if r["well_formed"]]
+    stated = [r for r in well_formed if r["stated"]]
+    verdicts = [r["stated_decision"] for r in records]
+    return {
         "format_rate": len(well_formed) / len(records),
         "answer_accuracy": sum(r["answer"] is not None and r["answer_decision"] == r["label"] for r in records)
         / len(records),
@@ -139,3 +153,12 @@ def detail_table(title: str, metrics: Mapping) -> Table:
     for kind, a in metrics["honest"]["apcer_per_attack"].items():
         table.add_row(f"attack {kind}", str(a["n"]), "-", fmt(a["apcer"]), "-", "-")
     return table
+
+
+def show_metrics(metrics: Mapping[str, Mapping], names: Sequence[str]) -> None:
+    """The side-by-side table of each set, then each model's per-domain / per-attack detail on the first."""
+    for set_name in names:
+        console.print(comparison_table(f"eval set '{set_name}'", {m: v["sets"][set_name] for m, v in metrics.items()}))
+    for model, m in metrics.items():
+        console.print(detail_table(f"{model} on '{names[0]}' at the dev threshold {m['dev_threshold']:.4g}",
+                                   m["sets"][names[0]]))

@@ -118,6 +118,17 @@ def eval_sets(root: str | Path) -> list[str]:
     return sorted(names, key=lambda n: (EVAL_ORDER.index(n) if n in EVAL_ORDER else len(EVAL_ORDER), n))
 
 
+def sample_columns(root: str | Path, table: str) -> dict[str, list]:
+    """The plain columns of table `rl` or `eval/<set>`, images as absolute paths (RGB, depth, IR; the blank
+    image for a missing one): for readers that need no prompt, such as the CNN baseline."""
+    root = Path(root)
+    if table != "rl" and table.removeprefix("eval/") not in eval_sets(root):
+        raise PafasError(f"{root}: no table '{table}' (rl, or eval/ one of: {', '.join(eval_sets(root)) or 'none'})")
+    cols = _disk(root, table).to_dict()
+    cols["images"] = _absolute(root, cols["images"])
+    return cols
+
+
 def load_eval(root: str | Path, name: str) -> "datasets.Dataset":
     """One eval set: the RL columns plus `split`."""
     if name not in eval_sets(root):

@@ -159,8 +159,9 @@ def write_face(folder: Path, name: str, live: bool, seed: int) -> dict[str, Path
     return out
 
 
-def build_mini_workspace(root: Path):
-    """A workspace with one real `paths` version (dev A/B, test C, the P2 sets) and two tiny models."""
+def build_mini_workspace(root: Path, models: bool = True):
+    """A workspace with one real `paths` version (dev A/B, test C, the P2 sets) and two tiny models (unless
+    `models` is False)."""
     from pafas_cli.commands import init_model
     from pafas_cli.config import load_recipe
     from pafas_cli.data.images import load_modality
@@ -186,6 +187,6 @@ def build_mini_workspace(root: Path):
     with ws.start("paths", recipe.to_dict(), seed=0) as version:
         build_version(cfg, load_reasoning(cfg), samples["train"], samples["dev"], samples["test"], version.path, 0, load_modality,
                       missing=[("depth",), ("ir",), ("depth", "ir")])
-    for seed in (0, 1):
+    for seed in (0, 1) if models else ():
         init_model.run(load_recipe(None, [f"seed={seed}"]), ws)
     return ws, recipe

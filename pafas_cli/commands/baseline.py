@@ -1,0 +1,113 @@
+"""`pafas baseline`: the three-stream CNN floor, trained from scratch and scored like `pafas eval` scores a VLM.
+
+Trains on the paths version's training samples (one row per sample: the samples every SFT variant of that
+version is built from), takes the EER threshold of its dev set and reports every other eval set it holds
+(test, and P2's missing-modality sets when the version was built with them) with the same metric code.
+Writes baseline/vNNN: model.pt (state dict + architecture), metrics.json and predictions.jsonl in the eval
+format (the answer fields null: a classifier writes no text), roc.png, confusion.png, train.jsonl.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from pafas_cli.config import Recipe
+from pafas_cli.console import console, kv_table, tagged
+from pafas_cli.errors import PafasError
+from pafas_cli.infer.report import dev_threshold, headline, set_metrics, show_metrics
+from pafas_cli.workspace import Workspace, write_json
+
+DEV = "dev"
+
+
+def run(recipe: Recipe, ws: Workspace) -> str:
+    """Train, score, write the version; returns its reference (baseline:vNNN)."""
+    import torch
+
+    from pafas_cli.baseline.data import blank_images, load_faces
+    from pafas_cli.baseline.fit import score, train
+    from pafas_cli.infer.plots import plot_eval
+    from pafas_cli.paths.store import eval_sets
+    from pafas_cli.spec import Spec, read_spec, write_spec
+
+    cfg = recipe.baseline
+    paths = ws.resolve(cfg.paths, stage="paths")
+    spec = read_spec(paths.path)
+    side = spec.image_size if spec and spec.image_size else None
+    if side is None:
+        raise PafasError(f"{paths.ref} ({paths.path}): its spec gives no image size; "
+                         "rebuild it with `pafas build-paths`")
+    sets = eval_sets(paths.path)
+    if DEV not in sets or len(sets) < 2:
+        raise PafasError(f"{paths.ref} ({paths.path}) needs a dev set and at least one test set "
+                         f"(it has: {', '.join(sets) or 'none'}); rebuild it with `pafas build-paths`")
+    reported = [s for s in sets if s != DEV]
+
+    started = time.perf_counter()
+    faces = {"train": load_faces(paths.path, "rl", side),
+             **{s: load_faces(paths.path, f"eval/{s}", side) for s in sets}}
+    blank = blank_images(paths.path, side)
+    history: list[dict] = []
+
+    def on_epoch(row: dict) -> None:
+        history.append(row)
+        console.print(f"epoch {row['epoch']:>3}/{cfg.epochs}  loss {row['loss']:.4f}  accuracy {row['accuracy']:.3f}",
+                      highlight=False)
+
+    console.print(f"training the three-stream CNN on {len(faces['train'])} samples of {paths.ref} "
+                  f"({side}x{side}, {cfg.epochs} epochs, {torch.get_num_threads()} threads)", highlight=False)
+    model = train(faces["train"], cfg, recipe.seed, blank, on_epoch)
+    trained = time.perf_counter() - started
+
+    name = "baseline"
+    records: list[dict] = []
+    by_set: dict[str, list[dict]] = {}
+    for set_name in sets:
+        table = faces[set_name]
+        scores = score(model, table)
+        by_set[set_name] = [
+            {"model": name, "set": set_name, "id": i, "domain": d, "attack": list(a), "modalities": list(m),
+             "label": int(lab), "score": sc, "reasoning": None, "answer": None, "answer_decision": None,
+             "well_formed": None, "stated": None, "stated_decision": None, "text": None}
+            for i, d, a, m, lab, sc in zip(table.rows["id"], table.rows["domain"], table.rows["attack"],
+                                           table.rows["modalities"], table.rows["label"], scores)]
+    threshold = dev_threshold(by_set[DEV], DEV)
+    for set_records in by_set.values():
+        for r in set_records:
+            r["threshold"] = threshold
+            r["decision"] = int(r["score"] >= threshold)
+        records += set_records
+    metrics = {name: {"dev_threshold": threshold, "require_think": None,
+                      "sets": {s: set_metrics(by_set[s], threshold, recipe.eval.fpr_targets, s) for s in reported}}}
+    show_metrics(metrics, reported)
+
+    sections = {"seed": recipe.seed, "baseline": recipe.to_dict()["baseline"]}
+    with ws.start("baseline", sections, inputs=[paths.as_input("paths")], seed=recipe.seed) as writer:
+        parameters = sum(p.numel() for p in model.parameters())
+        torch.save({"state_dict": model.state_dict(),
+                    "architecture": {"width": cfg.width, "dropout": cfg.dropout, "image_size": side}},
+                   writer.path / "model.pt")
+        write_spec(writer.path, Spec("baseline", side, None, paths=str(paths.path)))
+        summary = {
+            "paths": paths.as_input("paths"), "split": "test", "protocol": "P2" if len(reported) > 1 else None,
+            "sets": reported,
+            "threshold_rule": "EER threshold of the dev set (honest); 'oracle' = each set's own EER threshold",
+            "score": "P(live) from the three-stream CNN (sigmoid of its logit)", "models": metrics,
+        }
+        write_json(writer.path / "metrics.json", summary)
+        with (writer.path / "predictions.jsonl").open("w", encoding="utf-8") as fh:
+            for r in records:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        with (writer.path / "train.jsonl").open("w", encoding="utf-8") as fh:
+            for row in history:
+                fh.write(json.dumps(row) + "\n")
+        plot_eval(writer.path, records, metrics, reported)
+        first = metrics[name]["sets"][reported[0]]
+        numbers = {k: v for k, v in headline(first).items() if isinstance(v, (int, float))}
+        writer.set_metrics({**numbers, "parameters": parameters, "train_seconds": round(trained, 1),
+                            "train_loss_end": history[-1]["loss"]})
+    console.print(kv_table("baseline", {"parameters": f"{parameters:,}", "train seconds": f"{trained:.1f}",
+                                        "faces scored": len(records)}))
+    console.print(tagged("wrote", "green", f"{writer.path} ({len(records)} predictions)"))
+    return writer.ref
