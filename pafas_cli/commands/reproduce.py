@@ -45,7 +45,7 @@ def run(ws: Workspace, *, quick: bool = False, plan: bool = False, report_only: 
         overrides: Sequence[str] = (), cells: Path | None = None, report: Path | None = None,
         synth: Path | None = None, verbose: bool = False, grid: Path | None = None) -> int:
     """Plan, run or report the reproduction; returns the exit code (1 when some cells failed)."""
-    from pafas_cli.commands import build_paths, eval as eval_cmd, init_model, rl, sft
+    from pafas_cli.commands import baseline, build_paths, eval as eval_cmd, init_model, rl, sft
     from pafas_cli.reproduce.runner import Runner, Stages
 
     loaded = Grid.load(grid)
@@ -60,7 +60,7 @@ def run(ws: Workspace, *, quick: bool = False, plan: bool = False, report_only: 
     cells = Path(cells) if cells else (root / "cells.jsonl" if s.quick else CELLS)
     report = Path(report) if report else (root / "results.md" if s.quick else REPORT)
     stages = Stages(build_paths=build_paths.run, init_model=init_model.run, sft=sft.run, rl=rl.run,
-                    eval=eval_cmd.run)
+                    eval=eval_cmd.run, baseline=baseline.run)
     runner = Runner(loaded, s, stages, root, cells, report, synth=str(synth) if synth else None, verbose=verbose)
     if report_only:
         shown = runner.write_report()

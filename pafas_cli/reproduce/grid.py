@@ -8,6 +8,7 @@ entries (one per table, row, split and seed), and each cell needs stage outputs 
     sft:V           SFT on paths:V from the model
     rl:V:R          GRPO from sft:V on paths:V with reward mix R
     eval:<model>    eval of sft:V or rl:V:R on the PA-FAS paths' dev/test sets (P2 sets for the PA-FAS model)
+    cnn             `pafas baseline` on the PA-FAS paths: trained and scored in one version (P2 sets included)
 
 Nothing here runs a stage or reads a workspace (runner.py does); this module also holds the plan's time
 estimate.
@@ -30,10 +31,11 @@ from pafas_cli.recipe_files import shipped
 
 GRID_FILE = "reproduce/grid.yaml"
 MISSING_SETS = tuple(P2_TEST_SETS.values())
-STAGE_RECIPES = ("paths", "model", "sft", "rl", "eval")
+STAGE_RECIPES = ("paths", "model", "sft", "rl", "eval", "baseline")
 CHOICE_KEYS = ("seeds", "splits", "rows", "n_values")
 SIZE_KEYS = ("n_train", "n_dev", "n_test", "sft_steps", "rl_steps")
-COST_KEYS = ("synth", "paths", "paths_per_n", "model", "sft", "sft_step", "rl", "rl_step", "eval", "eval_face")
+COST_KEYS = ("synth", "paths", "paths_per_n", "model", "sft", "sft_step", "rl", "rl_step", "eval", "eval_face",
+             "baseline")
 GRID_KEYS = {"recipes", "splits", "paper_n", "variants", "rewards", "rows", "pafas_row", "defaults", "quick", "costs",
              "valid_since", "stale_note"}
 
@@ -51,17 +53,24 @@ def read_yaml(path: Path) -> dict:
     return data
 
 
+CNN = "cnn"
+
+
 @dataclass(frozen=True)
 class Row:
-    """A Protocol-1 row: an SFT data variant and a GRPO reward mix (None = evaluate the SFT model)."""
+    """A Protocol-1 row: an SFT data variant and a GRPO reward mix (None = evaluate the SFT model), or the
+    CNN baseline (`baseline: true`), which trains on the PA-FAS paths' samples."""
 
     key: str
     label: str
     variant: str
     rewards: str | None
+    baseline: bool = False
 
     @property
     def model(self) -> str:
+        if self.baseline:
+            return CNN
         return f"sft:{self.variant}" if self.rewards is None else f"rl:{self.variant}:{self.rewards}"
 
 
@@ -157,6 +166,11 @@ class Grid:
             raise bad(f"recipes: needs exactly {', '.join(STAGE_RECIPES)}")
         rows = []
         for item in raw["rows"]:
+            if isinstance(item, dict) and item.get("baseline") is True:
+                if set(item) != {"key", "label", "baseline"}:
+                    raise bad(f"rows: a baseline row has key, label and baseline: true only, got {item!r}")
+                rows.append(Row(str(item["key"]), str(item["label"]), "", None, baseline=True))
+                continue
             try:
                 row = Row(str(item["key"]), str(item["label"]), str(item["variant"]), item.get("rewards"))
             except (KeyError, TypeError):
@@ -169,11 +183,15 @@ class Grid:
         keys = [r.key for r in rows]
         if len(set(keys)) != len(keys):
             raise bad("rows: row keys must be unique")
-        if raw["pafas_row"] not in keys:
-            raise bad(f"pafas_row: '{raw['pafas_row']}' is not a row")
+        if raw["pafas_row"] not in keys or any(r.baseline and r.key == raw["pafas_row"] for r in rows):
+            raise bad(f"pafas_row: '{raw['pafas_row']}' is not a VLM row")
+        if sum(r.baseline for r in rows) > 1:
+            raise bad("rows: at most one baseline row (they would be the same model)")
         for name, variant in raw["variants"].items():
-            if set(variant) != {"augmentation", "shuffle"} or "-n" in name or ":" in name:
-                raise bad(f"variants: {name}: needs augmentation and shuffle (and a name without '-n' or ':')")
+            if not {"augmentation", "shuffle"} <= set(variant) <= {"augmentation", "shuffle", "modality_dropout"} \
+                    or "-n" in name or ":" in name:
+                raise bad(f"variants: {name}: needs augmentation and shuffle, may set modality_dropout (and a name "
+                          "without '-n' or ':')")
         for part in ("defaults", "quick"):
             extra = sorted(set(raw[part]) - set(CHOICE_KEYS + SIZE_KEYS))
             if extra:
@@ -196,6 +214,16 @@ class Grid:
             if row.key == key:
                 return row
         raise PafasError(f"unknown row '{key}' (rows: {', '.join(r.key for r in self.rows)})")
+
+    @property
+    def p2_rows(self) -> tuple[str, ...]:
+        """The rows Protocol 2 evaluates: PA-FAS, the CNN baseline and rows trained with modality dropout."""
+        dropped = [r.key for r in self.rows if not r.baseline and self.variants[r.variant].get("modality_dropout")]
+        return tuple(dict.fromkeys([self.pafas_row, *(r.key for r in self.rows if r.baseline), *dropped]))
+
+    def evaluates_p2(self, model: str) -> bool:
+        """Whether the eval of `model` scores the missing-modality sets too (a P2 row's model)."""
+        return model in {self.row(key).model for key in self.p2_rows}
 
     @property
     def pafas_model(self) -> str:
@@ -255,8 +283,7 @@ class Grid:
         for seed in s.seeds:
             for split in s.splits:
                 cells += [Cell("p1", row, split, seed) for row in s.rows]
-                if self.pafas_row in s.rows:
-                    cells.append(Cell("p2", self.pafas_row, split, seed))
+                cells += [Cell("p2", row, split, seed) for row in self.p2_rows if row in s.rows]
                 if split == s.n_split:
                     cells += [Cell("n", f"n{n}", split, seed) for n in s.n_values]
         return cells
@@ -270,11 +297,17 @@ class Grid:
             return f"rl:{pafas.variant}-n{n}:{pafas.rewards}" if pafas.rewards else f"sft:{pafas.variant}-n{n}"
         return self.row(cell.row).model
 
-    def variant_of(self, key: str) -> tuple[str, str, int]:
-        """'full-n25' -> (augmentation, shuffle, n_paths)."""
+    def result_of(self, cell: Cell) -> str:
+        """The stage output whose metrics.json the cell reads: the eval of its model, or the CNN's own version."""
+        model = self.model_of(cell)
+        return model if model == CNN else f"eval:{model}"
+
+    def variant_of(self, key: str) -> dict:
+        """'full-n25' -> the paths keys it sets: augmentation, shuffle, n_paths (25) and modality_dropout."""
         name, _, n = key.partition("-n")
         variant = self.variants[name]
-        return variant["augmentation"], variant["shuffle"], int(n) if n else self.paper_n
+        return {"augmentation": variant["augmentation"], "shuffle": variant["shuffle"],
+                "n_paths": int(n) if n else self.paper_n, "modality_dropout": variant.get("modality_dropout", 0.0)}
 
     @property
     def model_paths(self) -> str:
@@ -286,7 +319,7 @@ class Grid:
         kind, _, rest = key.partition(":")
         if kind == "paths":
             return []
-        if kind == "model":
+        if kind in ("model", CNN):
             return [self.model_paths]
         if kind == "sft":
             return ["model", f"paths:{rest}"]
@@ -315,27 +348,27 @@ class Grid:
         """What a recorded cell must have been made with to count (never the commit); `recipes_digest` is
         `recipe_digest(s)`, so editing a value in a base recipe measures the cells again."""
         model = self.model_of(cell)
-        variant = model.split(":")[1]
-        augmentation, shuffle, n = self.variant_of(variant)
+        variant = self.model_paths.split(":")[1] if model == CNN else model.split(":")[1]
         reward_mix = model.split(":")[2] if model.startswith("rl:") else None
-        return {**s.signature(), "model": model,
-                "variant": {"augmentation": augmentation, "shuffle": shuffle, "n_paths": n},
+        return {**s.signature(), "model": model, "variant": self.variant_of(variant),
                 "rewards": self.rewards[reward_mix] if reward_mix else None, "sets": list(cell.sets),
                 "recipes": recipes_digest}
 
     # -- the estimate --------------------------------------------------------------------------------------
     def eval_faces(self, model_key: str, s: Settings) -> int:
         """Faces one eval scores: the dev set (threshold) plus the test set(s); PA-FAS adds the P2 sets."""
-        return s.n_dev + s.n_test * (1 + len(MISSING_SETS) if model_key == self.pafas_model else 1)
+        return s.n_dev + s.n_test * (1 + len(MISSING_SETS) if self.evaluates_p2(model_key) else 1)
 
     def cost(self, key: str, s: Settings) -> float:
         """Estimated seconds of stage output `key` on a 2-core machine."""
         c = self.costs
         kind, _, rest = key.partition(":")
         if kind == "paths":
-            return c["paths"] + c["paths_per_n"] * self.variant_of(rest)[2]
+            return c["paths"] + c["paths_per_n"] * self.variant_of(rest)["n_paths"]
         if kind == "model":
             return c["model"]
+        if kind == CNN:
+            return c["baseline"]
         if kind == "sft":
             return c["sft"] + c["sft_step"] * s.sft_steps
         if kind == "rl":

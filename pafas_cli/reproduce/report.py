@@ -40,7 +40,8 @@ class Paper:
 
     protocol1: dict[str, dict[str, Pair]]
     sources: dict[str, str]
-    protocol2: dict[str, Pair]
+    protocol2: dict[str, dict[str, Pair]]  # row -> eval set -> 4-split average
+    p2_sources: dict[str, str]
     fig5: str
     claims: tuple[dict, ...]
 
@@ -52,7 +53,9 @@ class Paper:
             p1 = {row: {k: (float(v[0]), float(v[1])) for k, v in entry.items() if k != "source"}
                   for row, entry in raw["protocol1"].items()}
             sources = {row: str(entry.get("source", "")) for row, entry in raw["protocol1"].items()}
-            p2 = {name: (float(v[0]), float(v[1])) for name, v in raw["protocol2"].items()}
+            p2 = {row: {k: (float(v[0]), float(v[1])) for k, v in entry.items() if k != "source"}
+                  for row, entry in raw["protocol2"].items()}
+            p2_sources = {row: str(entry.get("source", "")) for row, entry in raw["protocol2"].items()}
             claims = tuple(dict(c) for c in raw["claims"])
             fig5 = str(raw["fig5"])
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
@@ -66,9 +69,10 @@ class Paper:
                 raise PafasError(f"{file}: {kind} claim needs {', '.join(sorted(lacking))}: {claim}")
             if kind == "pair" and claim["expect"] not in ("lower", "higher"):
                 raise PafasError(f"{file}: a pair claim expects lower or higher, got {claim['expect']!r}")
-        if set(p2) != {"test", *MISSING_SETS}:
-            raise PafasError(f"{file}: protocol2 needs test, {', '.join(MISSING_SETS)}")
-        return cls(p1, sources, p2, fig5, claims)
+        for row, entry in p2.items():
+            if set(entry) != {"test", *MISSING_SETS}:
+                raise PafasError(f"{file}: protocol2: {row} needs test, {', '.join(MISSING_SETS)}")
+        return cls(p1, sources, p2, p2_sources, fig5, claims)
 
     def mean(self, row: str, splits: Sequence[str]) -> Pair | None:
         """The paper's mean over `splits` for a row, when it gives every one of them."""
@@ -113,16 +117,16 @@ def fmt_minutes(per_seed: Mapping[int, float]) -> str:
 # -- tables -------------------------------------------------------------------------------------------------
 def table_p1(v: View) -> list[str]:
     s = v.s
-    lines = ["| method | split | HTER @dev thr | HTER @oracle thr | AUC | format rate | seeds | cost (min) | "
-             "paper HTER / AUC |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| method | split | HTER @dev thr | HTER @oracle thr | AUC | format rate | GRPO reward start → end | "
+             "seeds | cost (min) | paper HTER / AUC |", "|---|---|---|---|---|---|---|---|---|---|"]
     for key in s.rows:
         row = v.grid.row(key)
         for split in s.splits:
             values = {m: v.res.by_seed("p1", key, split, m) for m in METRICS}
             paper = v.paper.protocol1.get(key, {}).get(split)
             lines.append(f"| {row.label} | {split}{v.mark('p1', key, split)} | " + " | ".join(metric_cells(values)) +
-                         f" | {len(values['auc'])} | {fmt_minutes(v.cost.get(('p1', key, split), {}))} | "
-                         f"{paper_cell(paper)} |")
+                         f" | {curve_cell(v.res.curve('p1', key, split))} | {len(values['auc'])} | "
+                         f"{fmt_minutes(v.cost.get(('p1', key, split), {}))} | {paper_cell(paper)} |")
         if len(s.splits) > 1:
             values = {m: v.res.split_mean("p1", key, s.splits, m) for m in METRICS}
             same = v.paper.mean(key, s.splits)
@@ -132,26 +136,48 @@ def table_p1(v: View) -> list[str]:
                 note = f"{paper_cell(same)} ({'+'.join(s.splits)}); {note}"
             costs = [v.cost.get(("p1", key, sp), {}) for sp in s.splits]
             total = f"Σ {sum(statistics.fmean(c.values()) for c in costs):.1f}" if all(costs) else "—"
+            curves = [v.res.curve("p1", key, sp) for sp in s.splits]
+            pooled = {(sp, seed): ends for sp, c in zip(s.splits, curves) for seed, ends in c.items()}
             lines.append(f"| {row.label} | **mean {'+'.join(s.splits)}** | " + " | ".join(metric_cells(values)) +
-                         f" | {len(values['auc'])} | {total} | {note} |")
+                         f" | {curve_cell(pooled)} | {len(values['auc'])} | {total} | {note} |")
+    sources = [f"{v.grid.row(k).label}: {v.paper.sources[k]}" for k in s.rows
+               if v.paper.sources.get(k) and v.paper.sources[k] != "Table 1"]
+    if sources:
+        lines += ["", "Paper column: Table 1 unless named here: " + "; ".join(sources) + "."]
     return lines
 
 
+def curve_cell(ends: Mapping) -> str:
+    """'start → end' of the mean GRPO reward (format + classification [+ consistency]) over seeds; '—' without."""
+    if not ends:
+        return "—"
+    start = statistics.fmean(e[0] for e in ends.values())
+    end = statistics.fmean(e[1] for e in ends.values())
+    return f"{start:.2f} → {end:.2f}"
+
+
 def table_p2(v: View) -> list[str]:
-    s, row = v.s, v.grid.pafas_row
-    lines = ["| test condition | split | HTER @dev thr | HTER @oracle thr | AUC | format rate | seeds | "
-             "paper HTER / AUC (4-split avg) |", "|---|---|---|---|---|---|---|---|"]
-    for set_name in ("test", *MISSING_SETS):
-        groups = [(f"{sp}{v.mark('p2', row, sp)}", {m: v.res.by_seed("p2", row, sp, m, set_name) for m in METRICS})
-                  for sp in s.splits]
-        if len(s.splits) > 1:
-            groups.append((f"**mean {'+'.join(s.splits)}**",
-                           {m: v.res.split_mean("p2", row, s.splits, m, set_name) for m in METRICS}))
-        for i, (split, values) in enumerate(groups):
-            # The paper's Table 2 gives 4-split averages only: shown on the mean row (or the one split's row).
-            paper = paper_cell(v.paper.protocol2[set_name]) if i == len(groups) - 1 else ""
-            lines.append(f"| {SET_LABELS[set_name]} | {split} | " + " | ".join(metric_cells(values)) +
-                         f" | {len(values['auc'])} | {paper} |")
+    s = v.s
+    lines = ["| method | test condition | split | HTER @dev thr | HTER @oracle thr | AUC | format rate | seeds | "
+             "paper HTER / AUC (4-split avg) |", "|---|---|---|---|---|---|---|---|---|"]
+    for row in (r for r in v.grid.p2_rows if r in s.rows):
+        label = v.grid.row(row).label
+        for set_name in ("test", *MISSING_SETS):
+            groups = [(f"{sp}{v.mark('p2', row, sp)}",
+                       {m: v.res.by_seed("p2", row, sp, m, set_name) for m in METRICS}) for sp in s.splits]
+            if len(s.splits) > 1:
+                groups.append((f"**mean {'+'.join(s.splits)}**",
+                               {m: v.res.split_mean("p2", row, s.splits, m, set_name) for m in METRICS}))
+            for i, (split, values) in enumerate(groups):
+                # The paper's Table 2 gives 4-split averages only: shown on the mean row (or the one split's row).
+                printed = v.paper.protocol2.get(row, {}).get(set_name)
+                paper = paper_cell(printed) if i == len(groups) - 1 and printed else ""
+                lines.append(f"| {label} | {SET_LABELS[set_name]} | {split} | " + " | ".join(metric_cells(values)) +
+                             f" | {len(values['auc'])} | {paper} |")
+    sources = [f"{v.grid.row(k).label}: {v.paper.p2_sources[k]}" for k in v.grid.p2_rows
+               if k in s.rows and v.paper.p2_sources.get(k)]
+    if sources:
+        lines += ["", "Paper column: " + "; ".join(sources) + "."]
     return lines
 
 
@@ -222,7 +248,8 @@ def claim_missing(v: View, claim: Mapping) -> str | None:
     if row not in s.rows:
         return None
     full = v.res.split_mean("p2", row, s.splits, "hter_dev", "test")
-    worst = max(v.paper.protocol2[m][0] for m in MISSING_SETS) - v.paper.protocol2["test"][0]
+    printed = v.paper.protocol2[row]
+    worst = max(printed[m][0] for m in MISSING_SETS) - printed["test"][0]
     title, paper = claim["title"], f"{claim['paper']}, at most +{worst:.2f} points"
     increases: dict[str, Comparison] = {}
     for name in MISSING_SETS:
@@ -390,8 +417,8 @@ def render(grid: Grid, paper: Paper, s: Settings, records: Sequence[Mapping], co
     if s.overrides:
         lines.append(f"- Extra overrides on every stage: {', '.join(f'`{o}`' for o in s.overrides)}.")
     lines += ["", "## Protocol 1: the ablation ladder (Tables 1, 4, 5)", "", *table_p1(v)]
-    if grid.pafas_row in s.rows:
-        lines += ["", "## Protocol 2: PA-FAS with missing modalities at test time (Table 2)", "", *table_p2(v)]
+    if any(row in s.rows for row in grid.p2_rows):
+        lines += ["", "## Protocol 2: missing modalities at test time (Table 2)", "", *table_p2(v)]
     lines += ["", f"## Paths per sample N on {s.n_split} (Fig. 5)", "", f"Paper: {paper.fig5}.", "", *table_n(v)]
     lines += ["", "## Discussion", "",
               "Each claim compares per-seed means over the splits run (paired by seed: same training draw and "

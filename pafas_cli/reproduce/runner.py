@@ -33,7 +33,7 @@ from typing import Any
 
 from pafas_cli.console import console, rows_table, tagged
 from pafas_cli.errors import PafasError
-from pafas_cli.reproduce.grid import MISSING_SETS, Cell, Grid, Settings
+from pafas_cli.reproduce.grid import CNN, MISSING_SETS, Cell, Grid, Settings
 from pafas_cli.reproduce.record import Commits, append_cell, latest_records, read_cells, record_key, record_stale
 from pafas_cli.reproduce.report import Paper, render, shown_records
 from pafas_cli.workspace import ANY, VersionInfo, Workspace, git_revision
@@ -41,7 +41,9 @@ from pafas_cli.workspace import ANY, VersionInfo, Workspace, git_revision
 # The recipe sections each stage records in its manifest (docs/design.md). Should a stage record otherwise,
 # the runner stops that cell with "no complete version matches" (and the end-to-end test fails).
 SECTIONS = {"paths": ("seed", "data", "paths"), "model": ("seed", "model"), "sft": ("seed", "sft"),
-            "rl": ("seed", "rl"), "eval": ("seed", "eval", "model")}
+            "rl": ("seed", "rl"), "eval": ("seed", "eval", "model"), "baseline": ("seed", "baseline")}
+# The GRPO manifest's curve ends a cell records (the reward curve's start and end, docs/results.md).
+REWARD_CURVE = ("reward", "format", "classification", "consistency")
 # Keys a stage records resolved from its inputs when the recipe leaves them null (= inherit; docs/design.md).
 INHERITED = {"model": ("image_size",), "rl": ("require_think", "max_completion_length")}
 
@@ -55,6 +57,7 @@ class Stages:
     sft: Callable[..., Any]          # (recipe, ws, resume="auto")
     rl: Callable[..., Any]           # (recipe, ws, resume="auto")
     eval: Callable[..., Any]         # (recipe, ws, models=[ref], paths=ref, protocol=None | "P2")
+    baseline: Callable[..., Any]     # (recipe, ws): the CNN, on recipe.baseline.paths
 
 
 def recorded_settings(stage: str, recipe: Any) -> dict:
@@ -127,12 +130,12 @@ class Combo:
         rest = key.partition(":")[2]
         fresh = self.runner.fresh_version
         if kind == "paths":
-            augmentation, shuffle, n = self.grid.variant_of(rest)
+            variant = self.grid.variant_of(rest)
             recipe = self._recipe("paths", [
                 f"data.root={self.runner.synth_root()}",
                 f"data.protocol={'P2' if key == self.grid.model_paths else 'P1'}", f"data.split={self.split}",
                 f"data.n_train={s.n_train}", f"data.n_dev={s.n_dev}", f"data.n_test={s.n_test}",
-                f"paths.augmentation={augmentation}", f"paths.shuffle={shuffle}", f"paths.n_paths={n}"])
+                *(f"paths.{k}={v}" for k, v in variant.items())])
             return StageCall("paths", recorded_settings("paths", recipe), [],
                              lambda: stages.build_paths(recipe, self.ws), fresh)
         if kind == "model":
@@ -152,9 +155,14 @@ class Combo:
                                          f"rl.rewards={rewards}"])
             return StageCall("rl", recorded_settings("rl", recipe), [model, paths],
                              lambda: stages.rl(recipe, self.ws, resume="auto"), fresh)
+        if kind == CNN:
+            (paths,) = deps
+            recipe = self._recipe("baseline", [f"baseline.paths={paths}"])
+            return StageCall("baseline", recorded_settings("baseline", recipe), [paths],
+                             lambda: stages.baseline(recipe, self.ws), fresh)
         if kind == "eval":
             model, paths = deps
-            protocol = "P2" if rest == self.grid.pafas_model else None
+            protocol = "P2" if self.grid.evaluates_p2(rest) else None
             sets = ["test", *(MISSING_SETS if protocol == "P2" else ())]
             recipe = self._recipe("eval", [])
             return StageCall("eval", recorded_settings("eval", recipe), [model, paths],
@@ -202,6 +210,13 @@ class Combo:
         console.print(f"{_clock()} {label} -> {info.stage}:{info.version} in {seconds:.0f} s")
         gc.collect()
         return f"{info.stage}:{info.version}"
+
+
+def reward_curve(metrics: dict) -> dict:
+    """{name: [start, end]} of the GRPO run's reward curves, from its manifest's `<name>_start` / `_end` (the
+    means of its first / last three logged values: `train.fit.summarise`); rewards it did not use are left out."""
+    return {name: [metrics[f"{name}_start"], metrics[f"{name}_end"]] for name in REWARD_CURVE
+            if metrics.get(f"{name}_start") is not None and metrics.get(f"{name}_end") is not None}
 
 
 def _evaluates(info: VersionInfo, sets: list[str]) -> bool:
@@ -306,7 +321,7 @@ class Runner:
         seen: set[tuple[str, int, str]] = set()
         for cell in todo:
             combo = self.combo(cell.split, cell.seed)
-            for key in self.grid.closure([f"eval:{self.grid.model_of(cell)}"]):
+            for key in self.grid.closure([self.grid.result_of(cell)]):
                 if (cell.split, cell.seed, key) not in seen and combo.lookup(key) is None:
                     seen.add((cell.split, cell.seed, key))
                     jobs.append((combo, key))
@@ -318,7 +333,7 @@ class Runner:
         for _, key in jobs:
             groups.setdefault(key.partition(":")[0], []).append(self.grid.cost(key, self.s))
         rows = [(kind, len(groups[kind]), round(sum(groups[kind]) / len(groups[kind]), 1), round(sum(groups[kind])))
-                for kind in ("paths", "model", "sft", "rl", "eval") if kind in groups]
+                for kind in ("paths", "model", "sft", "rl", "eval", CNN) if kind in groups]
         if jobs and self.synth_root(draw=False) is None:
             rows.insert(0, ("synth", 1, self.grid.costs["synth"], self.grid.costs["synth"]))
         return rows
@@ -362,9 +377,9 @@ class Runner:
     def run_cell(self, cell: Cell) -> dict:
         """Make what `cell` needs, read its metrics and append its record to the cells file."""
         combo = self.combo(cell.split, cell.seed)
-        eval_key = f"eval:{self.grid.model_of(cell)}"
+        eval_key = self.grid.result_of(cell)
         eval_ref = combo.ref(eval_key)
-        stages = []
+        stages, curve = [], None
         for key in self.grid.closure([eval_key]):
             info = combo.found[key]
             timed = self.timings.get(self.timing_key(cell.split, cell.seed, key, info))
@@ -372,6 +387,8 @@ class Runner:
                            "seconds": timed if timed is not None else info.manifest.get("seconds"),
                            "timed": "runner" if timed is not None else "manifest",
                            "commit": info.manifest.get("git_revision")})
+            if key.startswith("rl:"):
+                curve = reward_curve(info.manifest.get("metrics") or {})
         model = combo.found.get("model")
         record = {
             "cell": cell.name, "table": cell.table, "row": cell.row, "split": cell.split, "seed": cell.seed,
@@ -379,12 +396,13 @@ class Runner:
             "commit": git_revision(), "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "cores": os.cpu_count(),
             "model_parameters": (model.manifest.get("metrics") or {}).get("parameters") if model else None,
-            "stages": stages, "sets": self.metrics(combo.ws, eval_ref, cell.sets),
+            "stages": stages, "sets": self.metrics(combo.ws, eval_ref, cell.sets), "rl_curve": curve,
         }
         append_cell(self.cells, record)
         test = record["sets"]["test"]
+        answers = "" if test["format_rate"] is None else f"  format {test['format_rate']:.0f}%"
         console.print(f"{cell.name}: HTER@dev {test['hter_dev']:.2f}  HTER@oracle {test['hter_oracle']:.2f}  "
-                      f"AUC {test['auc']:.2f}  format {test['format_rate']:.0f}%")
+                      f"AUC {test['auc']:.2f}{answers}")
         return record
 
     @staticmethod

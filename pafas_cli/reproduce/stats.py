@@ -43,6 +43,15 @@ class Results:
                 out[seed] = value
         return out
 
+    def curve(self, table: str, row: str, split: str, name: str = "reward") -> dict[int, tuple[float, float]]:
+        """Per seed, the (start, end) of a GRPO reward curve the cell recorded (`rl_curve`)."""
+        out = {}
+        for (t, r, sp, seed), c in self.cells.items():
+            ends = (c.get("rl_curve") or {}).get(name) if (t, r, sp) == (table, row, split) else None
+            if ends:
+                out[seed] = (float(ends[0]), float(ends[1]))
+        return out
+
     def split_mean(self, table: str, row: str, splits: Sequence[str], metric: str,
                    set_name: str = "test") -> dict[int, float]:
         """Per seed, the mean over `splits` (only seeds measured on every one of them)."""

@@ -47,7 +47,7 @@ class FakeStages:
         self.calls: list[str] = []
         self.fail = fail or set()
 
-    def _version(self, stage, recipe, ws, sections, inputs, files=None):
+    def _version(self, stage, recipe, ws, sections, inputs, files=None, metrics=None):
         self.calls.append(stage)
         if stage in self.fail:
             raise RuntimeError(f"{stage} failed on purpose")
@@ -57,6 +57,8 @@ class FakeStages:
                 (run.path / name).write_text(text)
             if stage == "model":
                 run.set_metrics({"parameters": 1234})
+            if metrics:
+                run.set_metrics(metrics)
 
     def build_paths(self, recipe, ws):
         d = recipe.to_dict()
@@ -75,8 +77,9 @@ class FakeStages:
     def rl(self, recipe, ws, resume):
         cfg = recipe.to_dict()["rl"]
         cfg.update(require_think=True, max_completion_length=99)  # resolved from the inputs, as rl records them
+        curve = {"reward_start": 1.25, "reward_end": 1.75, "format_start": 0.75, "format_end": 1.0, "kl_end": 0.1}
         self._version("rl", recipe, ws, {"seed": recipe.seed, "rl": cfg},
-                      [("paths", cfg["paths"]), ("model", cfg["model"])])
+                      [("paths", cfg["paths"]), ("model", cfg["model"])], metrics=curve)
 
     def eval(self, recipe, ws, models, paths, protocol=None):
         import json
@@ -89,11 +92,22 @@ class FakeStages:
         self._version("eval", recipe, ws, {"seed": seed, "eval": d["eval"], "model": d["model"]},
                       [("paths", paths), ("model0", models[0])], files={"metrics.json": json.dumps(metrics)})
 
+    def baseline(self, recipe, ws):
+        import json
+
+        sets = ["test", "test_missing_depth", "test_missing_ir", "test_missing_both"]
+        metrics = {"protocol": "P2", "models": {"baseline": {"sets": {
+            s: {**set_metrics(0.3 + 0.01 * recipe.seed + 0.02 * i, 0.7), "format_rate": None}
+            for i, s in enumerate(sets)}}}}
+        d = recipe.to_dict()
+        self._version("baseline", recipe, ws, {"seed": recipe.seed, "baseline": d["baseline"]},
+                      [("paths", d["baseline"]["paths"])], files={"metrics.json": json.dumps(metrics)})
+
     def entry_points(self):
         from pafas_cli.reproduce.runner import Stages
 
         return Stages(build_paths=self.build_paths, init_model=self.init_model, sft=self.sft, rl=self.rl,
-                      eval=self.eval)
+                      eval=self.eval, baseline=self.baseline)
 
 
 @pytest.fixture

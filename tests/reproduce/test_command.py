@@ -15,7 +15,8 @@ def pafas(tmp_path, *args):
 def test_the_plan_runs_nothing_and_says_where_it_would_write(tmp_path):
     out = pafas(tmp_path, "--plan", "--splits", "all", "--seeds", "0,1,2", "--n-values", "", "--rl-steps", "20")
     assert out.returncode == 0, out.stderr
-    assert "plan: 108 cells to run (0 recorded already)" in out.stdout  # 3 seeds x 4 splits x (8 rows + P2)
+    # 3 seeds x 4 splits x (10 rows + P2 of PA-FAS, the CNN and the modality-dropout row)
+    assert "plan: 156 cells to run (0 recorded already)" in out.stdout
     assert "splits ['W', 'S', 'P', 'C']" in out.stdout and "GRPO 20 steps" in out.stdout
     assert "cells bench/results/cells.jsonl, report docs/results.md" in out.stdout
     assert not (tmp_path / "ws").exists() and not (tmp_path / "bench").exists()
@@ -25,7 +26,8 @@ def test_quick_keeps_its_cells_and_page_in_the_workspace(tmp_path):
     out = pafas(tmp_path, "--quick", "--plan")
     assert out.returncode == 0, out.stderr
     quick = tmp_path / "ws" / "reproduce-quick"
-    assert "plan: 3 cells to run" in out.stdout and f"cells {quick / 'cells.jsonl'}" in out.stdout.replace("\n", "")
+    # PA-FAS and the CNN: P1 and P2; the N sweep's N = 50
+    assert "plan: 5 cells to run" in out.stdout and f"cells {quick / 'cells.jsonl'}" in out.stdout.replace("\n", "")
 
 
 def test_user_errors_are_one_line(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 
 TINY = ["--n-train", "16", "--n-dev", "8", "--n-test", "8", "--sft-steps", "2", "--rl-steps", "1",
         "--set", "data.synth.per_domain=20", "--set", "paths.n_paths=2", "--set", "model.text.layers=1",
-        "--set", "rl.max_completion_length=32", "--set", "eval.max_new_tokens=32"]
+        "--set", "rl.max_completion_length=32", "--set", "eval.max_new_tokens=32", "--set", "baseline.epochs=1"]
 
 
 def pafas(tmp_path, *args):
@@ -29,16 +29,20 @@ def versions(root):
 
 @pytest.mark.slow
 def test_quick_reproduction_at_tiny_sizes_records_cells_and_resumes(tmp_path):
-    args = ["reproduce", "--quick", "--rows", "full_rl,raw_rl", *TINY]
+    args = ["reproduce", "--quick", "--rows", "cnn,full_rl,raw_rl", *TINY]
     pafas(tmp_path, *args)
     root = tmp_path / "ws" / "reproduce-quick"
     cells = [json.loads(line) for line in (root / "cells.jsonl").read_text().splitlines()]
-    assert [c["cell"] for c in cells] == ["p1-W-s0-full_rl", "p1-W-s0-raw_rl", "p2-W-s0-full_rl", "n-W-s0-n50"]
+    assert [c["cell"] for c in cells] == ["p1-W-s0-cnn", "p1-W-s0-full_rl", "p1-W-s0-raw_rl", "p2-W-s0-full_rl",
+                                          "p2-W-s0-cnn", "n-W-s0-n50"]
     assert all(c["commit"] is None or isinstance(c["commit"], str) for c in cells)
-    assert set(cells[2]["sets"]) == {"test", "test_missing_depth", "test_missing_ir", "test_missing_both"}
+    assert set(cells[3]["sets"]) == set(cells[4]["sets"]) == {"test", "test_missing_depth", "test_missing_ir",
+                                                              "test_missing_both"}
+    assert set(cells[1]["rl_curve"]) >= {"reward", "format", "classification"} and cells[0]["rl_curve"] is None
     page = (root / "results.md").read_text()
     assert "| PA-FAS: path augmentation + answer shuffling, SFT+GRPO | W |" in page
-    assert "| Raw labels, SFT+GRPO | W |" in page and "4 of 4 planned cells" in page
+    assert "| Raw labels, SFT+GRPO | W |" in page and "6 of 6 planned cells" in page
+    assert "| Three-stream CNN from scratch (baseline) | W |" in page
 
     # The raw rows inherit the answer-only format from their paths version (the harness sets nothing).
     rl = {}
@@ -49,9 +53,9 @@ def test_quick_reproduction_at_tiny_sizes_records_cells_and_resumes(tmp_path):
 
     made = versions(root)
     out = pafas(tmp_path, *args)
-    assert "0 cells to run (4 recorded already)" in out
+    assert "0 cells to run (6 recorded already)" in out
     assert versions(root) == made
-    assert len((root / "cells.jsonl").read_text().splitlines()) == 4
+    assert len((root / "cells.jsonl").read_text().splitlines()) == 6
 
     (root / "results.md").unlink()
     pafas(tmp_path, *args, "--report-only")

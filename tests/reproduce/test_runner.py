@@ -139,3 +139,21 @@ def test_the_report_is_not_replaced_before_a_cell_is_recorded(grid, small, tmp_p
     assert make_runner(grid, s, fake_stages(), tmp_path, synth).run() == 0
     assert page.read_text().startswith("# Reproducing the PA-FAS claims")
     assert Cell("p1", "raw_sft", "W", 0).name in {r["cell"] for r in read_cells(tmp_path / "cells.jsonl")}
+
+
+def test_the_cnn_is_trained_once_per_split_and_seed_and_grpo_cells_keep_their_reward_curve(grid, settings, tmp_path,
+                                                                                          synth, fake_stages):
+    s = replace(settings, seeds=(0,), splits=("W",), rows=("cnn", "full_rl"), n_values=())
+    stages = fake_stages()
+    assert make_runner(grid, s, stages, tmp_path, synth).run() == 0
+    assert stages.calls.count("baseline") == 1
+    records = {r["cell"]: r for r in read_cells(tmp_path / "cells.jsonl")}
+    p1, p2 = records["p1-W-s0-cnn"], records["p2-W-s0-cnn"]
+    assert [st["key"] for st in p1["stages"]] == ["paths:full", "cnn"] and p1["stages"] == p2["stages"]
+    assert p1["sets"]["test"]["hter_dev"] == pytest.approx(30.0) and p1["sets"]["test"]["format_rate"] is None
+    assert set(p2["sets"]) == {"test", "test_missing_depth", "test_missing_ir", "test_missing_both"}
+    assert p1["rl_curve"] is None
+    assert records["p1-W-s0-full_rl"]["rl_curve"] == {"reward": [1.25, 1.75], "format": [0.75, 1.0]}
+    ws = Workspace(tmp_path / "ws" / "W-s0")
+    (cnn,) = ws.versions("baseline")
+    assert cnn.manifest["inputs"][0]["ref"] == "paths:v001"
