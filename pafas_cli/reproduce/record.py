@@ -14,6 +14,7 @@ A record holds what the report needs and nothing heavy (no models, no paths), so
                                       (the cost; timed: "runner" = around the stage call, "manifest" = the
                                       version's own `seconds` when no call was timed)
     sets                              the headline metrics per eval set, in %
+    rl_curve                          {reward name: [start, end]} of the GRPO run behind it (null without one)
 
 A cell is done when a record has its name, settings and data (never the commit: a rerun at a later commit
 skips it) and was measured at a commit that contains the grid's `valid_since`; a later line with the same
@@ -23,6 +24,7 @@ next append.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -65,17 +67,19 @@ def read_cells(path: Path) -> list[dict]:
 
 def append_cell(path: Path, record: Mapping[str, Any]) -> None:
     """Append one record as one line (flushed to disk). A last line cut short (a crash while appending; it
-    has no newline) is dropped first, the only time anything already in the file changes."""
+    has no newline) is dropped first, the only time anything already in the file changes. Runs on one machine
+    may share the file (bench/reproduce_parallel.sh): an exclusive lock keeps one writer's half-written line
+    from being taken for a crashed one by another."""
     path = Path(path)
-    line = json.dumps(record, ensure_ascii=False) + "\n"
+    line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_file() and path.stat().st_size:
-            data = path.read_bytes()
-            if not data.endswith(b"\n"):
-                with open(path, "r+b") as fh:
-                    fh.truncate(data.rfind(b"\n") + 1)
-        with open(path, "a", encoding="utf-8") as fh:
+        with open(path, "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            fh.seek(0)
+            data = fh.read()
+            if data and not data.endswith(b"\n"):
+                fh.truncate(data.rfind(b"\n") + 1)
             fh.write(line)
             fh.flush()
             os.fsync(fh.fileno())

@@ -267,12 +267,17 @@ class Runner:
         settings = {"data": {"synth": vars(self.data_config.synth)}}
         info = self.shared.find("synth", settings)
         if info is None and draw:
-            from pafas_cli.data.synth.version import write_version
+            # Runs side by side on one machine (bench/reproduce_parallel.sh) draw it once: the others wait here.
+            with _locked(self.root / ".synth.lock"):
+                info = self.shared.find("synth", settings)
+                if info is None:
+                    from pafas_cli.data.synth.version import write_version
 
-            console.print(f"{_clock()} synthetic benchmark (~{self.grid.costs['synth']:.0f} s the first time) ...")
-            with quiet(not self.verbose):
-                write_version(self.data_config, self.shared)
-            info = self.shared.find("synth", settings)
+                    console.print(f"{_clock()} synthetic benchmark (~{self.grid.costs['synth']:.0f} s the first "
+                                  "time) ...")
+                    with quiet(not self.verbose):
+                        write_version(self.data_config, self.shared)
+                    info = self.shared.find("synth", settings)
         if info is None:
             return None
         self._synth = str(info.path.resolve())
@@ -432,6 +437,23 @@ class Runner:
         except OSError as exc:
             raise disk_error(exc, self.report) from exc
         return len(shown)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` (created if absent) for the duration of the block."""
+    import fcntl
+
+    from pafas_cli.workspace import disk_error
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a")
+    except OSError as exc:
+        raise disk_error(exc, path) from exc
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _display(path: Path) -> str:

@@ -72,3 +72,27 @@ def test_stale_means_measured_at_a_commit_without_valid_since(tmp_path):
     old_stage = rec(commit=after[:7])
     old_stage["stages"][0]["commit"] = before[:7]  # built on a version made before the fix
     assert record_stale(old_stage, commits) is True
+
+
+def _append_many(path, barrier, worker, count):
+    barrier.wait()
+    for i in range(count):
+        append_cell(path, {**rec(cell=f"w{worker}-{i}"), "pad": "x" * 200_000})
+
+
+def test_processes_sharing_the_cells_file_lose_no_record(tmp_path):
+    """The parallel script runs several reproductions on one file: released together by one barrier, four
+    writers of 200 kB records (many write calls each) must leave every record whole."""
+    import multiprocessing
+
+    path = tmp_path / "cells.jsonl"
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(4)
+    workers = [ctx.Process(target=_append_many, args=(path, barrier, w, 15)) for w in range(4)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(60)
+    assert [p.exitcode for p in workers] == [0] * 4
+    cells = sorted(r["cell"] for r in read_cells(path))
+    assert cells == sorted(f"w{w}-{i}" for w in range(4) for i in range(15))
