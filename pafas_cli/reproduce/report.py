@@ -183,11 +183,16 @@ def table_p2(v: View) -> list[str]:
 
 def table_n(v: View) -> list[str]:
     s = v.s
-    lines = ["| paths per sample N | SFT rows | HTER @dev thr | HTER @oracle thr | AUC | format rate | seeds | "
-             "cost (min) |", "|---|---|---|---|---|---|---|---|"]
+    sft = v.grid.recipe("sft", s.overrides).sft
+    seen = s.sft_steps * sft.batch_size * sft.grad_accum
+    lines = [f"SFT saw {seen:,} rows in every cell ({s.sft_steps} steps x {sft.batch_size * sft.grad_accum}); the "
+             "version's rows are N x its samples, so the rows seen cover each version's rows this many times.", "",
+             "| paths per sample N | rows in the version | epochs SFT saw | HTER @dev thr | HTER @oracle thr | AUC | "
+             "format rate | seeds | cost (min) |", "|---|---|---|---|---|---|---|---|---|"]
     for n in s.n_values:
         values = {m: v.res.by_seed("n", f"n{n}", s.n_split, m) for m in METRICS}
-        lines.append(f"| {n}{v.mark('n', f'n{n}', s.n_split)} | ~{n * s.n_train:,} | " +
+        rows = n * s.n_train
+        lines.append(f"| {n}{v.mark('n', f'n{n}', s.n_split)} | ~{rows:,} | {seen / rows:.2g} | " +
                      " | ".join(metric_cells(values)) + f" | {len(values['auc'])} | "
                      f"{fmt_minutes(v.cost.get(('n', f'n{n}', s.n_split), {}))} |")
     return lines

@@ -71,7 +71,8 @@ def test_report_tables_costs_and_discussion_come_from_the_cells(grid, paper, set
     # the GRPO reward curve: mean over seeds of start (1.0, 1.1, 1.2) and end (1.5, 1.6, 1.7)
     assert "| Raw labels, SFT+GRPO | W | 31.00 ± 1.00 | 30.00 ± 1.00 | 70.00 ± 0.00 | 90.00 ± 0.00 | 1.10 → 1.60 | " \
            "3 | 1.0 | 7.75 / 97.36 |" in text
-    assert "| 50 | ~10,000 | 11.00 ± 1.00 | 10.00 ± 1.00 | 91.00 ± 1.00 | 90.00 ± 0.00 | 3 | 1.0 |" in text
+    assert "| 50 | ~10,000 | 1 | 11.00 ± 1.00 | 10.00 ± 1.00 | 91.00 ± 1.00 | 90.00 ± 0.00 | 3 | 1.0 |" in text
+    assert "| 1 | ~200 | 50 |" in text and "SFT saw 10,000 rows in every cell (1250 steps x 8)" in text
     claim = next(line for line in text.splitlines() if "GRPO after raw-label SFT" in line)
     assert "raw_sft 21.00 vs raw_rl 31.00" in claim and "**holds**" in claim
     n_claim = next(line for line in text.splitlines() if "AUC peaks near" in line)
