@@ -18,13 +18,13 @@ $(STAMP): pyproject.toml
 
 # The whole suite, slow end-to-end tests included (what CI runs).
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 # Unit tests only, for quick iteration.
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
 
-# Mutation testing of the core modules (docs/testing.md): not part of `make test`; over an hour on 2 cores.
+# Mutation testing of the core modules (docs/testing.md): not part of `make test`; about 30 min on 2 cores.
 # Starts from a fresh mutants/ copy; prints the score per module and the survivors; fails under 90 %.
 # One torch thread: each mutant runs in a fork of mutmut's process, and a fork of a multi-threaded torch hangs.
 mutate: install

@@ -552,3 +552,24 @@ def test_a_running_unfinished_version_is_not_offered_for_resume(tmp_path):
     ws = Workspace(tmp_path)
     ws.start("sft", {})
     assert ws.unfinished("sft") == [] and ws.versions("sft")[0].status == "running"
+
+
+def _fake_git(tmp_path, monkeypatch, status: bytes, head: bytes = b"abc1234\n"):
+    """A `git` on PATH that prints `head` for rev-parse and `status` for status."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "head").write_bytes(head)
+    (bin_dir / "status").write_bytes(status)
+    script = bin_dir / "git"
+    script.write_text(f'#!/bin/sh\ncase "$*" in *rev-parse*) cat {bin_dir / "head"};; *) cat {bin_dir / "status"};; esac\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+
+
+def test_the_git_revision_says_dirty_only_with_local_changes_whatever_the_file_names(tmp_path, monkeypatch):
+    from pafas_cli.workspace import git_revision
+
+    _fake_git(tmp_path, monkeypatch, b"")
+    assert git_revision() == "abc1234"
+    _fake_git(tmp_path, monkeypatch, b" M caf\xe9.py\n")  # a Latin-1 file name: not UTF-8
+    assert git_revision() == "abc1234-dirty"

@@ -101,9 +101,14 @@ def stratified_subsample(samples: list[FaceSample], n: int, seed: int) -> list[F
     return out
 
 
-def _list_fingerprint(root: Path) -> str:
+def _list_fingerprint(root: str | None) -> str | None:
+    """A digest of a dataset root's list files; None when there is no such folder. `~` is expanded, as the
+    readers expand it (a `~/data` root once went unfingerprinted)."""
+    folder = Path(root).expanduser() if root else None
+    if folder is None or not folder.is_dir():
+        return None
     digest = hashlib.sha256()
-    for path in sorted(root.glob("*.txt")) + sorted(root.glob("MMDG-Benchmark/*.txt")):
+    for path in sorted(folder.glob("*.txt")) + sorted(folder.glob("MMDG-Benchmark/*.txt")):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -120,8 +125,8 @@ def resolve_domains(cfg: DataConfig, ws) -> tuple[dict[str, tuple[str, str, List
     """domain -> (source, root, list options), the manifest inputs, and whether this is one dataset on its own."""
     if cfg.domains:
         mapping = {d: (e["source"], str(e["root"]), options_of(cfg, e)) for d, e in cfg.domains.items()}
-        inputs = [{"name": f"data:{d}", "source": s, "path": r, "fingerprint": _list_fingerprint(Path(r))
-                   if Path(r).is_dir() else None} for d, (s, r, _) in sorted(mapping.items())]
+        inputs = [{"name": f"data:{d}", "source": s, "path": r, "fingerprint": _list_fingerprint(r)}
+                  for d, (s, r, _) in sorted(mapping.items())]
         return mapping, inputs, False
     if cfg.source in ("synthetic", "list"):
         root = cfg.root
@@ -131,15 +136,13 @@ def resolve_domains(cfg: DataConfig, ws) -> tuple[dict[str, tuple[str, str, List
             root = str(resolved.path)
             inputs.append(resolved.as_input("synth"))
         elif root:
-            inputs.append({"name": "data", "source": cfg.source, "path": root,
-                           "fingerprint": _list_fingerprint(Path(root)) if Path(root).is_dir() else None})
+            inputs.append({"name": "data", "source": cfg.source, "path": root, "fingerprint": _list_fingerprint(root)})
         found = list_domains(check_root(cfg.source, root), cfg.lists)
         if not found:
             raise PafasError(f"data.root {root}: no <D>-train.txt / <D>-val.txt / <D>-test.txt lists found")
         return {d: (cfg.source, root, options_of(cfg)) for d in found}, inputs, False
     letter = SOURCES[cfg.source].domain
-    inputs = [{"name": "data", "source": cfg.source, "path": cfg.root,
-               "fingerprint": _list_fingerprint(Path(cfg.root)) if cfg.root and Path(cfg.root).is_dir() else None}]
+    inputs = [{"name": "data", "source": cfg.source, "path": cfg.root, "fingerprint": _list_fingerprint(cfg.root)}]
     return {letter: (cfg.source, cfg.root, options_of(cfg))}, inputs, True
 
 

@@ -235,6 +235,14 @@ def test_the_list_fingerprint_follows_the_lists_not_the_images(tmp_path):
     assert after[0] != before[0] and after[1] != before[1]
 
 
+def test_a_root_under_home_written_with_a_tilde_is_fingerprinted_like_its_full_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    root = _list_root(tmp_path / "lists")
+    full, short = (build_splits(DataConfig(source="list", root=r, split="CPS->W"), 0, Workspace(tmp_path / "ws"))
+                   .inputs[0] for r in (str(root), "~/lists"))
+    assert short["path"] == "~/lists" and short["fingerprint"] == full["fingerprint"] is not None
+
+
 def test_subsampling_is_seeded_per_split(tmp_path):
     """The same seed draws the same train, dev and test samples; dev and test are drawn, not cut."""
     many = [(1, "live")] * 3 + [(0, "print-flat")] * 3
