@@ -294,14 +294,21 @@ def scale_notes(v: View, records: Sequence[Mapping]) -> list[str]:
         f"{(side // 28) ** 2} vision tokens per image) against the paper's Qwen2.5-VL-3B; data: the synthetic "
         "benchmark, not the four licensed datasets. Absolute numbers are not comparable with the paper's, only "
         "the directions.",
-        f"- Training length: {grid.training(s)}, i.e. {rows:,} SFT rows and {prompts} GRPO prompts "
-        f"({100 * prompts / s.n_train:.0f}% of the {s.n_train} training samples), against the paper's 500 SFT + 500 "
-        "GRPO steps" + ("; the 2-hour budget on 2 CPU cores set these lengths." if
-                        (s.sft_steps, s.rl_steps) == defaults else "."),
+        f"- Training length: {grid.training(s)}, i.e. {rows:,} SFT rows ({rows / (grid.paper_n * s.n_train):.2g} "
+        f"epochs of the N = {grid.paper_n} version's {grid.paper_n * s.n_train:,} rows) and {prompts} GRPO prompts "
+        f"({prompts / s.n_train:.2g} passes over the {s.n_train} training samples), against the paper's 500 SFT + "
+        "500 GRPO steps" + ("; the grid's defaults (`recipes/reproduce/grid.yaml` says why)." if
+                            (s.sft_steps, s.rl_steps) == defaults else "."),
         f"- The raw baseline is trained on the same {s.n_train} labelled samples (the paper's used ~35k raw samples); "
         "its paths version is answer-only, so its GRPO and its evaluation inherit `require_think: false` and accept a "
         "bare `<answer>`; its score is read after `<answer>['`.",
     ]
+    cnn = [r for r in grid.rows if r.baseline and r.key in s.rows]
+    if cnn:
+        baseline = grid.recipe("baseline", s.overrides).baseline
+        notes.append(f"- {cnn[0].label}: `pafas baseline` (docs/baseline.md; width {baseline.width}, {baseline.epochs} "
+                     f"epochs) on the same {s.n_train} training samples, dev and test faces as the VLM rows; it writes "
+                     "no answer, so its format rate is empty.")
     row = grid.pafas_row
     if row in s.rows:
         accuracy = v.res.split_mean("p1", row, s.splits, "answer_accuracy")
