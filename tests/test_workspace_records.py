@@ -386,6 +386,66 @@ def test_a_partial_version_is_running_only_while_its_process_lives(tmp_path):
     assert ws.versions("rl")[0].status == "failed"
 
 
+def test_probing_a_live_child_leaves_it_running_and_a_reaped_one_reads_as_dead(tmp_path):
+    """A `running` partial version whose pid is a live child reads as running, and the probe leaves the child
+    running (it resets SIGHUP to the default, which would end it, before saying it is ready); once the child is
+    killed and reaped the version reads as interrupted."""
+    import subprocess
+    import sys
+
+    ws = Workspace(tmp_path)
+    run = ws.start("rl", {})
+    code = ("import signal, time; signal.signal(signal.SIGHUP, signal.SIG_DFL); print('ready', flush=True); "
+            "time.sleep(30)")
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "ready\n"
+        run.update(pid=child.pid)
+        assert ws.versions("rl")[0].status == "running"
+        with pytest.raises(subprocess.TimeoutExpired):
+            child.wait(timeout=0.2)
+        assert child.poll() is None
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+    assert ws.versions("rl")[0].status == "interrupted"
+
+
+def test_a_pid_this_user_may_not_signal_is_alive(tmp_path, monkeypatch):
+    """`kill(pid, 0)` refused with EPERM: the process exists under another user, so its run is running."""
+    ws = Workspace(tmp_path)
+    run = ws.start("rl", {})
+    run.update(pid=2**22 + 12345)
+    assert ws.versions("rl")[0].status == "interrupted"
+
+    def refused(pid, sig):
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "kill", refused)
+    assert ws.versions("rl")[0].status == "running"
+
+
+def test_versions_carry_their_stage_and_a_corrupt_one_no_manifest(tmp_path):
+    """Each listed version names the stage it was listed for; a version whose manifest is not valid JSON, or is
+    JSON the checks refuse, is listed as corrupt with an empty manifest (never the bad one) and the problem."""
+    ws = Workspace(tmp_path)
+    for stage in ("paths", "sft"):
+        complete(ws, stage)
+        complete(ws, stage)
+    assert [(v.stage, v.version) for stage in ("paths", "sft") for v in ws.versions(stage)] == \
+        [("paths", "v001"), ("paths", "v002"), ("sft", "v001"), ("sft", "v002")]
+    (tmp_path / "sft" / "v001" / "manifest.json").write_text('{"stage": "sft", "version"')
+    (tmp_path / "sft" / "v002" / "manifest.json").write_text(json.dumps(
+        {"stage": "sft", "version": "v002", "status": "done", "metrics": {"auc": 0.9}}))
+    listed = ws.versions("sft")
+    assert [(v.stage, v.version, v.status, v.manifest) for v in listed] == \
+        [("sft", "v001", "corrupt", {}), ("sft", "v002", "corrupt", {})]
+    assert listed[0].problem.startswith(f"{tmp_path / 'sft' / 'v001' / 'manifest.json'}: truncated or invalid JSON")
+    assert listed[1].problem.endswith("manifest.json: unknown status 'done' (one of running, complete, failed, "
+                                      "interrupted)")
+
+
 def test_interruption_and_disk_faults_in_the_body_are_recorded(tmp_path):
     ws = Workspace(tmp_path)
     with pytest.raises(KeyboardInterrupt):

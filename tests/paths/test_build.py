@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from pafas_cli.data.images import load_modality
+from pafas_cli.errors import PafasError
 from pafas_cli.paths.answer import parse_answer, stated_conclusion
 from pafas_cli.paths.build import build_version, load_reasoning
 from pafas_cli.paths.config import PathsConfig
@@ -86,6 +87,16 @@ def test_same_seed_same_bytes_other_seed_other_paths(tmp_path, sample_sets, vers
     assert fingerprint_dir(again) == fingerprint_dir(versions["plain"])
     other = build(tmp_path, sample_sets, "other", seed=1, shuffle="none", missing=P2)
     assert fingerprint_dir(other) != fingerprint_dir(versions["plain"])
+
+
+def test_the_seed_alone_fixes_answer_shuffling_and_modality_dropout(tmp_path, sample_sets):
+    """Shuffled answers and blanked modalities are drawn from the recipe seed too: the same seed writes the same
+    SFT rows, another seed other rows."""
+    knobs = dict(n_paths=4, shuffle="answer", shuffle_rate=0.5, modality_dropout=0.5)
+    first = list(sft_rows(build(tmp_path, sample_sets, "first", **knobs)))
+    assert any(r["answer_shuffled"] for r in first) and any(r["blanked"] for r in first)
+    assert list(sft_rows(build(tmp_path, sample_sets, "again", **knobs))) == first
+    assert list(sft_rows(build(tmp_path, sample_sets, "other", seed=1, **knobs))) != first
 
 
 def test_images_are_stored_once_and_more_paths_cost_little(tmp_path, sample_sets):
@@ -250,6 +261,29 @@ def test_build_stats_by_hand(tmp_path, sample_sets):
                       tmp_path, 0, load_modality)
 
 
+@pytest.mark.parametrize("split, fault, message", [
+    ("train", dict(attack=("Spoof Face", "Paper Doll Attack")),
+     "sample train/0001: attack ['Spoof Face', 'Paper Doll Attack'] is not a top-down path of the taxonomy "),
+    ("dev", dict(attack=("Real Face",), label=0),
+     "sample dev/0001: label 0 disagrees with its attack path ['Real Face']"),
+    ("test", dict(rgb=None, depth=None, ir=None), "sample test/0001: has no image at all"),
+])
+def test_a_bad_sample_stops_the_build_with_its_id_and_fault(tmp_path, sample_sets, split, fault, message):
+    """A sample off the taxonomy, with a label its attack contradicts, or without images, in any split: one
+    PafasError naming the sample and what is wrong with it, before anything is written."""
+    from dataclasses import replace
+
+    sets = {k: list(v) for k, v in sample_sets.items()}
+    sets[split][1] = replace(sets[split][1], **fault)
+    out = tmp_path / "v"
+    out.mkdir()
+    cfg = PathsConfig(n_paths=2)
+    with pytest.raises(PafasError) as caught:
+        build_version(cfg, load_reasoning(cfg), sets["train"], sets["dev"], sets["test"], out, 0, load_modality)
+    assert str(caught.value).startswith(message)
+    assert list(out.iterdir()) == []
+
+
 def test_spec_and_corpus_record_the_build(tmp_path, sample_sets):
     """spec.json holds what later stages inherit; the corpus holds every prompt and answer list a model will read."""
     import json
@@ -267,6 +301,16 @@ def test_spec_and_corpus_record_the_build(tmp_path, sample_sets):
     everyone = [s for split in sample_sets.values() for s in split]
     assert {user_text(s.modalities) for s in everyone} <= corpus
     assert {format_list(s.attack) for s in everyone} <= corpus
+
+
+@pytest.mark.parametrize("augmentation, answer_format", [("raw", "answer"), ("single", "think"), ("path", "think")])
+def test_the_spec_says_which_answer_format_the_rows_have(tmp_path, sample_sets, augmentation, answer_format):
+    """A `raw` build writes answer-only rows and its spec says so; every other variant writes `<think>` first."""
+    import json
+
+    _, rows, _ = _built(tmp_path, sample_sets, "v", augmentation=augmentation, n_paths=2, shuffle="none")
+    assert json.loads((tmp_path / "v" / "spec.json").read_text())["answer_format"] == answer_format
+    assert {r["answer"].split(">", 1)[0] + ">" for r in rows} == {f"<{answer_format}>"}
 
 
 @pytest.mark.parametrize("knob", ["explore_rate", "verify_rate", "live_descend_rate", "alpha"])
