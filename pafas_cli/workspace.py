@@ -145,13 +145,21 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def git_revision() -> str | None:
-    repo = Path(__file__).resolve().parent.parent
+# Tracked files whose local changes do not make a checkout "-dirty": prose, and the results the reproduction
+# itself writes while it runs (a cell measured after the first page rewrite is still measured by clean code).
+NOT_CODE = ("*.md", "docs", "bench/results")
+
+
+def git_revision(repo: Path | None = None) -> str | None:
+    """The short commit of the checkout this package runs from (`repo`), "-dirty" with local changes to its
+    code, recipes or tests (not to NOT_CODE); None outside git."""
+    repo = Path(repo) if repo is not None else Path(__file__).resolve().parent.parent
     try:
         # File names in git's output need not be UTF-8 (nor the locale's): read them leniently.
         out = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
                              encoding="utf-8", errors="replace", timeout=5)
-        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no", "--",
+                                ".", *(f":(exclude){p}" for p in NOT_CODE)],
                                capture_output=True, encoding="utf-8", errors="replace", timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None

@@ -247,9 +247,11 @@ def test_git_revision_names_the_checkout_and_whether_it_is_dirty(tmp_path):
     head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     if head.returncode != 0:
         pytest.skip("not a git checkout")
-    dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
-    assert git_revision() == head.stdout.strip() + ("-dirty" if dirty else "")
+    status = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                            capture_output=True, text=True).stdout.splitlines()
+    changed = [line[3:] for line in status]
+    code = [p for p in changed if not (p.endswith(".md") or p.startswith(("docs/", "bench/results/")))]
+    assert git_revision() == head.stdout.strip() + ("-dirty" if code else "")
 
 
 def test_metrics_and_fields_merge_into_the_manifest(tmp_path):
@@ -633,3 +635,28 @@ def test_the_git_revision_says_dirty_only_with_local_changes_whatever_the_file_n
     assert git_revision() == "abc1234"
     _fake_git(tmp_path, monkeypatch, b" M caf\xe9.py\n")  # a Latin-1 file name: not UTF-8
     assert git_revision() == "abc1234-dirty"
+
+
+def test_prose_and_recorded_results_do_not_make_a_checkout_dirty(tmp_path):
+    """The reproduction rewrites docs/results.md and appends to bench/results/ while it runs; its later cells
+    were once all attributed to a "-dirty" commit although no code had changed."""
+    import subprocess
+
+    from pafas_cli.workspace import git_revision
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    for name in ("docs/results.md", "bench/results/cells.jsonl", "README.md", "pafas_cli/stage.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("v1\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    clean = git_revision(tmp_path)
+    assert clean and not clean.endswith("-dirty")
+    for name in ("docs/results.md", "bench/results/cells.jsonl", "README.md"):
+        (tmp_path / name).write_text("v2\n")
+    assert git_revision(tmp_path) == clean
+    (tmp_path / "pafas_cli" / "stage.py").write_text("v2\n")
+    assert git_revision(tmp_path) == clean + "-dirty"
