@@ -71,11 +71,19 @@ def auc(labels: Sequence[int], scores: Sequence[float]) -> float:
 
 
 def eer(labels: Sequence[int], scores: Sequence[float]) -> tuple[float, float]:
-    """(EER, threshold): the observed score where FPR and FNR are closest."""
+    """(EER, threshold): the observed score where FPR and FNR are closest; of scores equally close, the one with
+    the lowest FPR + FNR, then the highest.
+
+    Compared as counts (|FN * spoofs - FP * lives|), not as float rates: two thresholds can be exactly as close
+    (FPR 0.075 with FNR 0.05 or 0.10), and float rounding of the rates, not a rule, used to pick between them."""
+    y, _ = _arrays(labels, scores)
+    n_live, n_spoof = int((y == 1).sum()), int((y == 0).sum())
     fpr, tpr, thresholds = roc(labels, scores)
-    fpr, fnr, thresholds = fpr[1:], 1.0 - tpr[1:], thresholds[1:]
-    i = int(np.argmin(np.abs(fnr - fpr)))
-    return float((fpr[i] + fnr[i]) / 2), float(thresholds[i])
+    fp = np.rint(fpr[1:] * n_spoof).astype(np.int64)
+    fn = n_live - np.rint(tpr[1:] * n_live).astype(np.int64)
+    gap, total = np.abs(fn * n_spoof - fp * n_live), fn * n_spoof + fp * n_live
+    i = int(np.lexsort((np.arange(gap.size), total, gap))[0])
+    return float((fp[i] / n_spoof + fn[i] / n_live) / 2), float(thresholds[1:][i])
 
 
 def rates_at(labels: Sequence[int], scores: Sequence[float], threshold: float) -> dict:

@@ -11,13 +11,18 @@ from pafas_cli.errors import PafasError
 
 
 def _eer_threshold_by_counting(labels, scores):
-    """The observed score where the share of spoofs accepted (score >= t) and of lives rejected are closest,
-    the highest such score on ties: plain counting over every distinct score, independent of pafas."""
+    """The observed score where the share of spoofs accepted (score >= t) and of lives rejected are closest, then
+    the fewest errors, then the highest score: plain counting in exact fractions, independent of pafas."""
+    from fractions import Fraction
+
     spoofs = [s for s, y in zip(scores, labels) if y == 0]
     lives = [s for s, y in zip(scores, labels) if y == 1]
-    gaps = [(abs(sum(s >= t for s in spoofs) / len(spoofs) - sum(s < t for s in lives) / len(lives)), -t)
-            for t in set(scores)]
-    return -min(gaps)[1]
+    keys = []
+    for t in set(scores):
+        fpr = Fraction(sum(s >= t for s in spoofs), len(spoofs))
+        fnr = Fraction(sum(s < t for s in lives), len(lives))
+        keys.append((abs(fpr - fnr), fpr + fnr, -t))
+    return -min(keys)[2]
 
 
 def _hter_by_counting(labels, scores, threshold):

@@ -35,16 +35,38 @@ def test_auc_and_roc_match_sklearn(seed, ties):
     np.testing.assert_allclose(thr[1:], sk_thr[1:])
 
 
+def _oracle_eer(labels, scores):
+    """EER by brute force in exact fractions: every observed score as the threshold (accept >= it), the one where
+    FNR and FPR are closest, then the lowest FNR + FPR, then the highest score."""
+    from fractions import Fraction
+
+    lives = [s for s, y in zip(scores, labels) if y == 1]
+    spoofs = [s for s, y in zip(scores, labels) if y == 0]
+    best = None
+    for t in sorted(set(scores), reverse=True):
+        fnr = Fraction(sum(s < t for s in lives), len(lives))
+        fpr = Fraction(sum(s >= t for s in spoofs), len(spoofs))
+        key = (abs(fnr - fpr), fnr + fpr)
+        if best is None or key < best[0]:
+            best = (key, float((fnr + fpr) / 2), t)
+    return best[1], best[2]
+
+
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("ties", [False, True])
-def test_eer_matches_sklearn_roc(seed, ties):
+def test_eer_matches_a_brute_force_in_exact_fractions(seed, ties):
     labels, scores = _random_set(seed, ties=ties)
-    sk_fpr, sk_tpr, sk_thr = skm.roc_curve(labels, scores, drop_intermediate=False)
-    fnr = 1 - sk_tpr[1:]
-    i = np.argmin(np.abs(fnr - sk_fpr[1:]))
     rate, threshold = m.eer(labels, scores)
-    assert rate == pytest.approx((fnr[i] + sk_fpr[1:][i]) / 2)
-    assert threshold == sk_thr[1:][i]
+    want_rate, want_threshold = _oracle_eer(labels, scores)
+    assert rate == pytest.approx(want_rate) and threshold == want_threshold
+
+
+def test_of_two_thresholds_equally_close_the_eer_takes_the_one_with_fewer_errors():
+    """4 lives, 8 spoofs: at 0.6, FNR 2/4 and FPR 3/8; at 0.5, FNR 1/4 and FPR 3/8. Both are 1/8 apart (exactly, in
+    floats too); 0.5 makes fewer errors. Before, the first one scanned (0.6) was taken."""
+    labels = [1, 1, 1, 1] + [0] * 8
+    scores = [0.95, 0.6, 0.5, 0.0] + [0.9, 0.8, 0.7, 0.1, 0.09, 0.08, 0.07, 0.06]
+    assert m.eer(labels, scores) == (pytest.approx((0.25 + 0.375) / 2), 0.5)
 
 
 def test_rates_at_threshold_hand_computed():
@@ -118,9 +140,8 @@ def test_metrics_match_sklearn_and_counting_oracles_with_ties(rows, threshold_st
     np.testing.assert_allclose(fpr, sk_fpr)
     np.testing.assert_allclose(tpr, sk_tpr)
     np.testing.assert_allclose(thr[1:], sk_thr[1:])
-    i = np.argmin(np.abs((1 - sk_tpr[1:]) - sk_fpr[1:]))
-    assert out["eer"] == pytest.approx((1 - sk_tpr[1:][i] + sk_fpr[1:][i]) / 2)
-    assert out["eer_threshold"] == sk_thr[1:][i]
+    want_eer, want_threshold = _oracle_eer(labels, scores)
+    assert out["eer"] == pytest.approx(want_eer) and out["eer_threshold"] == want_threshold
     assert out["acer"] == pytest.approx(_oracle_acer(labels, scores, attacks, threshold))
     assert out["acer"] >= out["hter"] - 1e-12  # the pooled APCER never exceeds the worst type's
 
