@@ -295,7 +295,7 @@ def scale_notes(v: View, records: Sequence[Mapping]) -> list[str]:
         "benchmark, not the four licensed datasets. Absolute numbers are not comparable with the paper's, only "
         "the directions.",
         f"- Training length: {grid.training(s)}, i.e. {rows:,} SFT rows ({rows / (grid.paper_n * s.n_train):.2g} "
-        f"epochs of the N = {grid.paper_n} version's {grid.paper_n * s.n_train:,} rows) and {prompts} GRPO prompts "
+        f"epoch(s) of the N = {grid.paper_n} version's {grid.paper_n * s.n_train:,} rows) and {prompts} GRPO prompts "
         f"({prompts / s.n_train:.2g} passes over the {s.n_train} training samples), against the paper's 500 SFT + "
         "500 GRPO steps" + ("; the grid's defaults (`recipes/reproduce/grid.yaml` says why)." if
                             (s.sft_steps, s.rl_steps) == defaults else "."),
