@@ -195,6 +195,11 @@ def table_n(v: View) -> list[str]:
         lines.append(f"| {n}{v.mark('n', f'n{n}', s.n_split)} | ~{rows:,} | {seen / rows:.2g} | " +
                      " | ".join(metric_cells(values)) + f" | {len(values['auc'])} | "
                      f"{fmt_minutes(v.cost.get(('n', f'n{n}', s.n_split), {}))} |")
+    for row in (r for r in v.grid.rows if r.baseline and r.key in s.rows):  # the floor, from its P1 cells
+        values = {m: v.res.by_seed("p1", row.key, s.n_split, m) for m in METRICS}
+        cost = fmt_minutes(v.cost.get(("p1", row.key, s.n_split), {}))
+        lines.append(f"| {row.label}{v.mark('p1', row.key, s.n_split)} | — | — | " +
+                     " | ".join(metric_cells(values)) + f" | {len(values['auc'])} | {cost} |")
     return lines
 
 

@@ -21,7 +21,8 @@ class FakeCommits:
         return self.fresh(commit) is False
 
 
-def record(grid, s, table, row, split, seed, hter, auc, sets=("test",), commit="abc1234", minutes=1.0, curve=None):
+def record(grid, s, table, row, split, seed, hter, auc, sets=("test",), commit="abc1234", minutes=1.0,
+           curve=None):
     metrics = {"hter_dev": hter, "hter_oracle": hter - 1, "auc": auc, "eer": hter, "format_rate": 90.0,
                "answer_accuracy": 80.0, "answer_balanced_accuracy": 75.0, "reasoning_balanced_accuracy": 70.0,
                "consistency": 95.0, "n": 150}
@@ -127,10 +128,14 @@ def test_the_cnn_rows_have_no_answer_columns_and_the_closest_printed_row_beside_
                   record(grid, s, "p2", "cnn", "W", seed, 12.0 + seed, 93.0, ("test", *MISSING_SETS)),
                   record(grid, s, "p2", "full_rl", "W", seed, 30.0 + seed, 70.0, ("test", *MISSING_SETS))]
     text = render(grid, paper, s, cells, FakeCommits(), when="today")
-    assert "| Three-stream CNN from scratch (baseline) | W | 13.00 ± 1.00 | 12.00 ± 1.00 | 93.00 ± 0.00 | — | — | 3 | " \
-           "1.0 | 38.92 / 65.39 |" in text
-    assert "Paper column: Table 1 unless named here: Three-stream CNN from scratch (baseline): Table 1, MM-CDCN" in text
+    assert "| Three-stream CNN from scratch (baseline) | W | 13.00 ± 1.00 | 12.00 ± 1.00 | 93.00 ± 0.00 | — | — | " \
+           "3 | 1.0 | 38.92 / 65.39 |" in text
+    assert "Paper column: Table 1 unless named here: Three-stream CNN from scratch (baseline): Table 1, " \
+           "MM-CDCN" in text
     assert "| Three-stream CNN from scratch (baseline) | missing depth & IR | W | 13.00 ± 1.00 | 12.00 ± 1.00 | " \
            "93.00 ± 0.00 | — | 3 | 44.54 / 55.08 |" in text
+    n_table = text[text.index("## Paths per sample N"):]
+    assert "| Three-stream CNN from scratch (baseline) | — | — | 13.00 ± 1.00 | 12.00 ± 1.00 | 93.00 ± 0.00 | — " \
+           "| 3 |" in n_table, "the floor is in every table"
     claim = next(line for line in text.splitlines() if "three-stream CNN" in line)
     assert "cnn 13.00 vs full_rl 31.00" in claim and "**does not hold**" in claim
