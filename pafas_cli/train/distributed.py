@@ -59,4 +59,14 @@ def close() -> None:
     if dist is None:
         return
     if dist.is_available() and dist.is_initialized():
+        if dist.get_backend() == "gloo" and dist.get_world_size() > 1:
+            # Teardown waits until every rank is here: a rank that closed its sockets while another's gloo
+            # threads still read them aborted that rank (seen once in CI after a successful run). Bounded, so a
+            # rank that failed alone still exits (torchrun then stops the others).
+            from datetime import timedelta
+
+            try:
+                dist.monitored_barrier(timeout=timedelta(seconds=60), wait_all_ranks=True)
+            except RuntimeError:
+                pass
         dist.destroy_process_group()
