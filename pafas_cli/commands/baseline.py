@@ -15,7 +15,7 @@ import time
 from pafas_cli.config import Recipe
 from pafas_cli.console import console, kv_table, tagged
 from pafas_cli.errors import PafasError
-from pafas_cli.infer.report import dev_threshold, headline, set_metrics, show_metrics
+from pafas_cli.infer.report import at_dev_threshold, headline, show_metrics, write_predictions
 from pafas_cli.workspace import Workspace, write_json
 
 DEV = "dev"
@@ -61,7 +61,6 @@ def run(recipe: Recipe, ws: Workspace) -> str:
     trained = time.perf_counter() - started
 
     name = "baseline"
-    records: list[dict] = []
     by_set: dict[str, list[dict]] = {}
     for set_name in sets:
         table = faces[set_name]
@@ -72,14 +71,8 @@ def run(recipe: Recipe, ws: Workspace) -> str:
              "well_formed": None, "stated": None, "stated_decision": None, "text": None}
             for i, d, a, m, lab, sc in zip(table.rows["id"], table.rows["domain"], table.rows["attack"],
                                            table.rows["modalities"], table.rows["label"], scores)]
-    threshold = dev_threshold(by_set[DEV], DEV)
-    for set_records in by_set.values():
-        for r in set_records:
-            r["threshold"] = threshold
-            r["decision"] = int(r["score"] >= threshold)
-        records += set_records
-    metrics = {name: {"dev_threshold": threshold, "require_think": None,
-                      "sets": {s: set_metrics(by_set[s], threshold, recipe.eval.fpr_targets, s) for s in reported}}}
+    scored, records = at_dev_threshold(by_set, reported, recipe.eval.fpr_targets)
+    metrics = {name: {"dev_threshold": scored["dev_threshold"], "require_think": None, "sets": scored["sets"]}}
     show_metrics(metrics, reported)
 
     sections = {"seed": recipe.seed, "baseline": recipe.to_dict()["baseline"]}
@@ -96,9 +89,7 @@ def run(recipe: Recipe, ws: Workspace) -> str:
             "score": "P(live) from the three-stream CNN (sigmoid of its logit)", "models": metrics,
         }
         write_json(writer.path / "metrics.json", summary)
-        with (writer.path / "predictions.jsonl").open("w", encoding="utf-8") as fh:
-            for r in records:
-                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        write_predictions(writer.path / "predictions.jsonl", records)
         with (writer.path / "train.jsonl").open("w", encoding="utf-8") as fh:
             for row in history:
                 fh.write(json.dumps(row) + "\n")

@@ -11,7 +11,6 @@ convention). P2 adds the three missing-modality test sets. Writes `eval/vNNN/` w
 from __future__ import annotations
 
 import gc
-import json
 from dataclasses import replace
 from typing import Any
 
@@ -20,7 +19,7 @@ from pafas_cli.data.config import P2_TEST_SETS
 from pafas_cli.console import console, tagged
 from pafas_cli.errors import PafasError
 from pafas_cli.infer.models import load_for_inference, model_require_think
-from pafas_cli.infer.report import attack_type, dev_threshold, headline, set_metrics, show_metrics
+from pafas_cli.infer.report import at_dev_threshold, attack_type, headline, show_metrics, write_predictions
 from pafas_cli.infer.subsample import stratified_indices
 from pafas_cli.workspace import Workspace, write_json
 
@@ -108,14 +107,10 @@ def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:la
         model_cfg = replace(cfg, require_think=thinking[name])
         by_set = {s: score_set(loaded, paths_ref.path, s, taxonomy, model_cfg, name, recipe.seed)
                   for s in dict.fromkeys([DEV, *names])}
-        threshold = dev_threshold(by_set[DEV], DEV)
-        metrics[name] = {"dev_threshold": threshold, "require_think": thinking[name],
-                         "sets": {s: set_metrics(by_set[s], threshold, cfg.fpr_targets, s) for s in names}}
-        for set_records in by_set.values():
-            for r in set_records:
-                r["threshold"] = threshold
-                r["decision"] = int(r["score"] >= threshold)
-            records += set_records
+        scored, stamped = at_dev_threshold(by_set, names, cfg.fpr_targets)
+        metrics[name] = {"dev_threshold": scored["dev_threshold"], "require_think": thinking[name],
+                         "sets": scored["sets"]}
+        records += stamped
         del loaded
         _free_memory()
 
@@ -130,9 +125,7 @@ def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:la
     sections = {"seed": recipe.seed, "eval": recipe.to_dict()["eval"], "model": recipe.to_dict()["model"]}
     with ws.start("eval", sections, inputs=inputs, seed=recipe.seed) as writer:
         write_json(writer.path / "metrics.json", summary)
-        with (writer.path / "predictions.jsonl").open("w", encoding="utf-8") as fh:
-            for r in records:
-                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        write_predictions(writer.path / "predictions.jsonl", records)
         plot_eval(writer.path, records, metrics, names)
         first = next(iter(metrics.values()))["sets"][names[0]]
         writer.set_metrics({k: v for k, v in headline(first).items() if isinstance(v, (int, float))})

@@ -6,7 +6,9 @@ here is computed from those records alone, so the numbers can be recomputed from
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from rich.table import Table
 
@@ -49,6 +51,28 @@ def dev_threshold(records: Sequence[dict], set_name: str) -> float:
         return eer([r["label"] for r in records], [r["score"] for r in records])[1]
     except PafasError as exc:
         raise PafasError(f"eval set '{set_name}' cannot give a threshold: {exc}") from None
+
+
+def at_dev_threshold(by_set: Mapping[str, list[dict]], names: Sequence[str],
+                     fpr_targets: Sequence[float]) -> tuple[dict, list[dict]]:
+    """The dev set's EER threshold applied to every set: ({dev_threshold, sets: {name: set_metrics}} for the sets
+    in `names`, every record of every set stamped with its `threshold` and `decision`)."""
+    threshold = dev_threshold(by_set["dev"], "dev")
+    records: list[dict] = []
+    for set_records in by_set.values():
+        for r in set_records:
+            r["threshold"] = threshold
+            r["decision"] = int(r["score"] >= threshold)
+        records += set_records
+    sets = {s: set_metrics(by_set[s], threshold, fpr_targets, s) for s in names}
+    return {"dev_threshold": threshold, "sets": sets}, records
+
+
+def write_predictions(path: Path, records: Sequence[Mapping]) -> None:
+    """predictions.jsonl: one record a line (docs/contracts.md, Infer)."""
+    with Path(path).open("w", encoding="utf-8") as fh:
+        for r in records:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
 def balanced_accuracy(labels: Sequence[int], decisions: Sequence[int | None]) -> float:
