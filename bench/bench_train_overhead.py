@@ -104,6 +104,7 @@ def pafas_stage(stage: str, ws, recipe, timer) -> None:
     from pafas_cli.commands import rl, sft
     from pafas_cli.train import grpo
     from pafas_cli.train import sft as sft_train
+    from pafas_cli.train.plan import resolve_rl, resolve_sft
 
     module = sft_train if stage == "sft" else grpo
     original = module.build_trainer
@@ -115,7 +116,10 @@ def pafas_stage(stage: str, ws, recipe, timer) -> None:
 
     module.build_trainer = build
     try:
-        (sft if stage == "sft" else rl).run(recipe, ws, resume="never")
+        if stage == "sft":
+            sft.run(resolve_sft(recipe, ws, resume="never"))
+        else:
+            rl.run(resolve_rl(recipe, ws, resume="never"))
     finally:
         module.build_trainer = original
 

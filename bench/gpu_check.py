@@ -137,6 +137,8 @@ def part_prep(opts) -> None:
     setup_torch()
     from pafas_cli.commands import build_paths, init_model, synth
     from pafas_cli.config import load_recipe
+    from pafas_cli.model.plan import resolve as plan_model
+    from pafas_cli.paths.plan import resolve as plan_paths
 
     preset, side = PRESET[opts.dry]
     ws = workspace(opts.ws)
@@ -145,15 +147,15 @@ def part_prep(opts) -> None:
     add_row(opts.ws, "train", (f"synth ({opts.per_domain} triples per domain)", fmt(time.perf_counter() - t0, 1),
                                "", "", "", ""))
     t0 = time.perf_counter()
-    build_paths.run(load_recipe("paper/paths.yaml", [
+    build_paths.run(plan_paths(load_recipe("paper/paths.yaml", [
         f"data.root={ws.latest('synth').path}", "data.n_train=64", f"data.n_dev={opts.eval_faces}",
-        "data.n_test=16", "paths.n_paths=2", f"paths.image_size={side}"]), ws)
+        "data.n_test=16", "paths.n_paths=2", f"paths.image_size={side}"]), ws))
     add_row(opts.ws, "train", (f"build-paths (64 samples x 2 paths, {opts.eval_faces} dev faces)",
                                fmt(time.perf_counter() - t0, 1), "", "", "", ""))
     fresh()
     t0 = time.perf_counter()
-    init_model.run(load_recipe("paper/model.yaml", [f"model.preset={preset}", f"model.image_size={side}"]), ws,
-                   paths=latest(ws, "paths"))
+    init_model.run(plan_model(load_recipe("paper/model.yaml", [f"model.preset={preset}", f"model.image_size={side}"]),
+                              ws, paths=latest(ws, "paths")))
     add_row(opts.ws, "train", (f"init-model ({preset}, build + save)", fmt(time.perf_counter() - t0, 1), "", "",
                                "", memory()))
 
@@ -173,6 +175,7 @@ def part_eval(opts) -> None:
     import pafas_cli.commands.eval as eval_cmd
     import pafas_cli.infer.predict as predict_mod
     from pafas_cli.config import load_recipe
+    from pafas_cli.infer.plan import resolve_eval
     from pafas_cli.paths.store import load_eval
     from pafas_cli.paths.taxonomy import version_taxonomy
 
@@ -218,7 +221,7 @@ def part_eval(opts) -> None:
         fresh()
         calls.clear()
         start = time.perf_counter()
-        eval_cmd.run(recipe, ws, [model], paths=paths, split="dev")
+        eval_cmd.run(resolve_eval(recipe, ws, [model], paths=paths, split="dev"))
         whole = time.perf_counter() - start
         seconds = sum(c[0] for c in calls) or whole
         done = sum(c[1] for c in calls) or faces

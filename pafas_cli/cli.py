@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from pafas_cli.data import registry
 from pafas_cli.env import configure_network
 
 app = typer.Typer(
@@ -42,19 +43,9 @@ SetOpt = Annotated[
     typer.Option("--set", "-s", help="Override one recipe key, e.g. --set sft.max_steps=100 (repeatable)."),
 ]
 
-# Which recipe sections each command prints at start, and its default recipe.
-SECTIONS = {
-    "synth": ("seed", "data"),
-    "prepare": ("data",),
-    "build-paths": ("seed", "data", "paths"),
-    "init-model": ("seed", "model"),
-    "sft": ("seed", "sft"),
-    "rl": ("seed", "rl"),
-    "eval": ("seed", "eval"),
-    "baseline": ("seed", "baseline"),
-    "explain": ("eval",),
-    "serve": ("eval",),
-}
+# The recipe sections a command that writes no stage version prints at start (a stage prints what its plan
+# records: pafas_cli/plan.py RECORDS), and each command's default recipe.
+SECTIONS = {"synth": ("seed", "data"), "prepare": ("data",), "explain": ("eval",), "serve": ("eval",)}
 DEFAULT_RECIPE = {
     "synth": "quickstart/synth.yaml",
     "prepare": "quickstart/prepare.yaml",
@@ -76,9 +67,10 @@ def _workspace():
 
 
 def _recipe(command: str, recipe: Path | None, sets: list[str] | None, echo: bool = True, **shortcuts: object):
-    """Load and echo the recipe; `shortcuts` map recipe keys to option values (None = not given).
+    """Load the recipe; `shortcuts` map recipe keys to option values (None = not given).
 
-    `echo=False` keeps stdout machine-readable (explain --json).
+    Commands in SECTIONS echo it here; `echo=False` keeps stdout machine-readable (explain --json). A stage
+    echoes its plan instead (`_planned`), with every inherited value filled in.
     """
     from pafas_cli.config import load_recipe
     from pafas_cli.console import console, recipe_panel
@@ -86,12 +78,20 @@ def _recipe(command: str, recipe: Path | None, sets: list[str] | None, echo: boo
 
     overrides = list(sets or [])
     overrides += [f"{key}={value}" for key, value in shortcuts.items() if value is not None]
-    if recipe is None:
-        recipe = shipped(DEFAULT_RECIPE[command])
-    loaded = load_recipe(recipe, overrides)
-    if echo:
-        console.print(recipe_panel(loaded, SECTIONS[command], recipe))
+    _state["recipe_source"] = recipe or shipped(DEFAULT_RECIPE[command])
+    loaded = load_recipe(_state["recipe_source"], overrides)
+    if echo and command in SECTIONS:
+        console.print(recipe_panel(loaded, SECTIONS[command], _state["recipe_source"]))
     return loaded
+
+
+def _planned(plan):
+    """Echo what the plan will record (the recipe sections, settled) and hand the plan on."""
+    from pafas_cli.console import console, recipe_panel
+    from pafas_cli.plan import RECORDS
+
+    console.print(recipe_panel(plan.recipe, RECORDS[plan.stage], _state["recipe_source"]))
+    return plan
 
 
 @app.callback()
@@ -132,7 +132,7 @@ def synth(
 
 @app.command()
 def prepare(
-    dataset: Annotated[str, typer.Argument(help="The release: casia-surf, cefa, wmca or padisi.")],
+    dataset: Annotated[str, typer.Argument(help=f"The release: {', '.join(registry.preparable())}.")],
     root: Annotated[Path, typer.Option(help="The release as downloaded (docs/data.md lists the files it needs).")],
     out: Annotated[Path, typer.Option(help="Folder for the frames, the lists and the manifest.")],
     recipe: RecipeOpt = None,
@@ -157,7 +157,7 @@ def prepare(
 def build_paths(
     recipe: RecipeOpt = None,
     set_: SetOpt = None,
-    data: Annotated[Optional[str], typer.Option(help="Data source: synthetic, casia-surf, cefa, wmca, padisi, list.")] = None,
+    data: Annotated[Optional[str], typer.Option(help=f"Data source: {', '.join(registry.names())}.")] = None,
     root: Annotated[Optional[Path], typer.Option(help="Dataset root folder.")] = None,
     show: Annotated[int, typer.Option(help="Print this many rendered training examples.")] = 0,
 ) -> None:
@@ -167,8 +167,9 @@ def build_paths(
     """
     recipe_ = _recipe("build-paths", recipe, set_, **{"data.source": data, "data.root": root})
     from pafas_cli.commands import build_paths as cmd
+    from pafas_cli.paths.plan import resolve
 
-    cmd.run(recipe_, _workspace(), show=show)
+    cmd.run(_planned(resolve(recipe_, _workspace())), show=show)
 
 
 @app.command("init-model")
@@ -183,10 +184,12 @@ def init_model(
     """
     recipe_ = _recipe("init-model", recipe, set_)
     from pafas_cli.commands import init_model as cmd
+    from pafas_cli.model.plan import resolve
 
-    cmd.run(recipe_, _workspace(), paths=paths)
+    cmd.run(_planned(resolve(recipe_, _workspace(), paths=paths)))
 
 
+ModelOpt = Annotated[Optional[str], typer.Option(help="Model reference (default: the newest rl, else sft).")]
 ResumeOpt = Annotated[str, typer.Option(help="auto (resume an unfinished run if any), never, or a checkpoint path.")]
 ProcsOpt = Annotated[int, typer.Option("--num-processes", help="Data-parallel processes (torchrun; gloo on CPU).")]
 
@@ -199,8 +202,9 @@ def sft(recipe: RecipeOpt = None, set_: SetOpt = None, resume: ResumeOpt = "auto
     """
     recipe_ = _recipe("sft", recipe, set_)
     from pafas_cli.commands import sft as cmd
+    from pafas_cli.train.plan import resolve_sft
 
-    cmd.run(recipe_, _workspace(), resume=resume, num_processes=num_processes)
+    cmd.run(_planned(resolve_sft(recipe_, _workspace(), resume=resume, num_processes=num_processes)))
 
 
 @app.command()
@@ -211,8 +215,9 @@ def rl(recipe: RecipeOpt = None, set_: SetOpt = None, resume: ResumeOpt = "auto"
     """
     recipe_ = _recipe("rl", recipe, set_)
     from pafas_cli.commands import rl as cmd
+    from pafas_cli.train.plan import resolve_rl
 
-    cmd.run(recipe_, _workspace(), resume=resume, num_processes=num_processes)
+    cmd.run(_planned(resolve_rl(recipe_, _workspace(), resume=resume, num_processes=num_processes)))
 
 
 @app.command("eval")
@@ -230,8 +235,10 @@ def eval_(
     """
     recipe_ = _recipe("eval", recipe, set_)
     from pafas_cli.commands import eval as cmd
+    from pafas_cli.infer.plan import resolve_eval
 
-    cmd.run(recipe_, _workspace(), models=model or [], paths=paths, protocol=protocol, split=split)
+    cmd.run(_planned(resolve_eval(recipe_, _workspace(), models=model or [], paths=paths, protocol=protocol,
+                                  split=split)))
 
 
 @app.command()
@@ -245,9 +252,10 @@ def baseline(
     Example: pafas baseline --paths paths:latest --set baseline.epochs=30
     """
     recipe_ = _recipe("baseline", recipe, set_, **{"baseline.paths": paths})
+    from pafas_cli.baseline.plan import resolve
     from pafas_cli.commands import baseline as cmd
 
-    cmd.run(recipe_, _workspace())
+    cmd.run(_planned(resolve(recipe_, _workspace())))
 
 
 @app.command()
@@ -255,7 +263,7 @@ def explain(
     inputs: Annotated[list[str], typer.Argument(help="RGB DEPTH IR image files ('-' = missing), or one folder.")],
     recipe: RecipeOpt = None,
     set_: SetOpt = None,
-    model: Annotated[Optional[str], typer.Option(help="Model reference (default: the newest rl, else sft).")] = None,
+    model: ModelOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per face.")] = False,
     html: Annotated[Optional[Path], typer.Option(help="Write a self-contained HTML report.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="JSONL output file for a folder.")] = None,
@@ -274,8 +282,10 @@ def explain(
     """
     recipe_ = _recipe("explain", recipe, set_, echo=not json_out)
     from pafas_cli.commands import explain as cmd
+    from pafas_cli.infer.plan import resolve_explain
 
-    records = cmd.run(recipe_, _workspace(), inputs=inputs, model=model, json_out=json_out, html=html, out=out)
+    records = cmd.run(resolve_explain(recipe_, _workspace(), inputs, model=model, json_out=json_out, html=html,
+                                      out=out))
     code = cmd.exit_code(records)
     if code:
         raise typer.Exit(code)
@@ -285,7 +295,7 @@ def explain(
 def serve(
     recipe: RecipeOpt = None,
     set_: SetOpt = None,
-    model: Annotated[Optional[str], typer.Option(help="Model reference (default: the newest rl, else sft).")] = None,
+    model: ModelOpt = None,
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 = every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0 = a free one, printed at start).")] = 8000,
     threshold: Annotated[Optional[float], typer.Option(
@@ -386,13 +396,29 @@ def reproduce(
     from pafas_cli.commands import reproduce as cmd
 
     code = cmd.run(
-        _workspace(), quick=quick, plan=plan, report_only=report_only,
+        _workspace(), _stages(), quick=quick, plan=plan, report_only=report_only,
         seeds=cmd.split_list(seeds, int, "--seeds"), splits=cmd.split_list(splits, str, "--splits"),
         rows=cmd.split_list(rows, str, "--rows"), n_values=cmd.split_list(n_values, int, "--n-values"),
         n_train=n_train, n_dev=n_dev, n_test=n_test, sft_steps=sft_steps, rl_steps=rl_steps,
         overrides=set_ or [], cells=cells, report=report, synth=synth, verbose=verbose)
     if code:
         raise typer.Exit(code)
+
+
+def _stages():
+    """Every stage as `pafas <stage>` plans and runs it, for the reproduction's runner (package code, which may
+    not import the commands)."""
+    from pafas_cli.baseline.plan import resolve as plan_baseline
+    from pafas_cli.commands import baseline, build_paths, eval as eval_cmd, init_model, rl, sft
+    from pafas_cli.infer.plan import resolve_eval
+    from pafas_cli.model.plan import resolve as plan_model
+    from pafas_cli.paths.plan import resolve as plan_paths
+    from pafas_cli.reproduce.runner import Stage, Stages
+    from pafas_cli.train.plan import resolve_rl, resolve_sft
+
+    return Stages(build_paths=Stage(plan_paths, build_paths.run), init_model=Stage(plan_model, init_model.run),
+                  sft=Stage(resolve_sft, sft.run), rl=Stage(resolve_rl, rl.run),
+                  eval=Stage(resolve_eval, eval_cmd.run), baseline=Stage(plan_baseline, baseline.run))
 
 
 @app.command("env")

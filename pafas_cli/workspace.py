@@ -262,10 +262,8 @@ class Workspace:
              accept: Callable[[VersionInfo], bool] | None = None) -> VersionInfo | None:
         """The newest complete version of `stage` made with these `settings` from these `inputs`, or None.
 
-        `settings` are the recipe sections as the stage records them in its manifest (`recipe`: e.g. sft
-        records {seed, sft}, paths {seed, data, paths}); they match when they have the same keys and equal
-        values, except that a leaf `ANY` matches whatever was recorded (for a key the stage inherits from
-        its inputs and records resolved, such as `rl.require_think`: the inputs, which must match, fix it).
+        `settings` are the recipe sections as the stage records them in its manifest (`recipe`: a stage plan's
+        `recorded`, inherited values filled in); they match when they have the same keys and equal values.
         Each of `inputs` (a reference, resolved here, or a `Resolved`) must be among the version's recorded
         inputs with the same content fingerprint (an input without one: the same path or hub id). `accept`,
         when given, must also say yes (e.g. to a version's commit, or to what its files hold).
@@ -520,19 +518,9 @@ def _corrupt_hint(problem: str, folder: Path) -> str:
             "(the other versions are unaffected)")
 
 
-class _Any:
-    """The wildcard of `Workspace.find` settings (`workspace.ANY`)."""
-
-    def __repr__(self) -> str:
-        return "ANY"
-
-
-ANY = _Any()
-
-
 def _normalised(value: Any) -> Any:
-    """`value` as it reads back from a manifest (JSON: tuples are lists, keys strings, paths text); ANY kept."""
-    if value is ANY or value is None or isinstance(value, (bool, int, float, str)):
+    """`value` as it reads back from a manifest (JSON: tuples are lists, keys strings, paths text)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, dict):
         return {str(k): _normalised(v) for k, v in value.items()}
@@ -542,8 +530,6 @@ def _normalised(value: Any) -> Any:
 
 
 def _matches(wanted: Any, recorded: Any) -> bool:
-    if wanted is ANY:
-        return True
     if isinstance(wanted, dict):
         return isinstance(recorded, dict) and wanted.keys() == recorded.keys() and \
             all(_matches(v, recorded[k]) for k, v in wanted.items())

@@ -44,7 +44,7 @@ def test_inherit_takes_the_input_unless_told_and_refuses_a_contradiction():
 
 
 def test_training_refuses_a_model_built_for_another_image_size(tmp_path):
-    from pafas_cli.train.stage import trained_spec
+    from pafas_cli.train.plan import trained_spec
     from pafas_cli.workspace import Resolved
 
     paths, model = tmp_path / "paths", tmp_path / "model"

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from pafas_cli.errors import PafasError
-from pafas_cli.workspace import ANY, Workspace
+from pafas_cli.workspace import Workspace
 
 SFT = {"seed": 0, "sft": {"model": "model:v001", "max_steps": 10, "learning_rate": 0.002, "lora": {"enabled": False},
                           "targets": ["q", "v"]}}
@@ -59,13 +59,6 @@ def test_sections_compare_as_the_manifest_records_them(ws):
     fewer = {"seed": 0, "sft": {k: v for k, v in SFT["sft"].items() if k != "targets"}}
     assert ws.find("sft", fewer) is None                             # a key more or less is another recipe
     assert ws.find("sft", {"seed": 0}) is None                       # sections must be the ones recorded
-
-
-def test_any_matches_a_value_the_stage_resolved_from_its_inputs(ws):
-    make(ws, "rl", {"seed": 0, "rl": {"require_think": False, "max_completion_length": 197}}, ["model:v001"])
-    wanted = {"seed": 0, "rl": {"require_think": ANY, "max_completion_length": ANY}}
-    assert ws.find("rl", wanted, ["model:v001"]).version == "v001"
-    assert ws.find("rl", {"seed": 0, "rl": {"require_think": None, "max_completion_length": ANY}}) is None
 
 
 def test_accept_has_the_last_word_and_older_matches_are_tried(ws):

@@ -12,37 +12,23 @@ from __future__ import annotations
 import json
 import time
 
-from pafas_cli.config import Recipe
+from pafas_cli.baseline.plan import BaselinePlan
 from pafas_cli.console import console, kv_table, tagged
-from pafas_cli.errors import PafasError
 from pafas_cli.infer.report import at_dev_threshold, headline, show_metrics, write_predictions
-from pafas_cli.workspace import Workspace, write_json
-
-DEV = "dev"
+from pafas_cli.workspace import write_json
 
 
-def run(recipe: Recipe, ws: Workspace) -> str:
+def run(plan: BaselinePlan) -> str:
     """Train, score, write the version; returns its reference (baseline:vNNN)."""
     import torch
 
     from pafas_cli.baseline.data import blank_images, load_faces
     from pafas_cli.baseline.fit import score, train
     from pafas_cli.infer.plots import plot_eval
-    from pafas_cli.paths.store import eval_sets
-    from pafas_cli.spec import Spec, read_spec, write_spec
+    from pafas_cli.spec import write_spec
 
-    cfg = recipe.baseline
-    paths = ws.resolve(cfg.paths, stage="paths")
-    spec = read_spec(paths.path)
-    side = spec.image_size if spec and spec.image_size else None
-    if side is None:
-        raise PafasError(f"{paths.ref} ({paths.path}): its spec gives no image size; "
-                         "rebuild it with `pafas build-paths`")
-    sets = eval_sets(paths.path)
-    if DEV not in sets or len(sets) < 2:
-        raise PafasError(f"{paths.ref} ({paths.path}) needs a dev set and at least one test set "
-                         f"(it has: {', '.join(sets) or 'none'}); rebuild it with `pafas build-paths`")
-    reported = [s for s in sets if s != DEV]
+    recipe, cfg, paths, side = plan.recipe, plan.recipe.baseline, plan.paths, plan.side
+    sets, reported = plan.sets, plan.reported
 
     started = time.perf_counter()
     faces = {"train": load_faces(paths.path, "rl", side),
@@ -75,13 +61,12 @@ def run(recipe: Recipe, ws: Workspace) -> str:
     metrics = {name: {"dev_threshold": scored["dev_threshold"], "require_think": None, "sets": scored["sets"]}}
     show_metrics(metrics, reported)
 
-    sections = {"seed": recipe.seed, "baseline": recipe.to_dict()["baseline"]}
-    with ws.start("baseline", sections, inputs=[paths.as_input("paths")], seed=recipe.seed) as writer:
+    with plan.start() as writer:
         parameters = sum(p.numel() for p in model.parameters())
         torch.save({"state_dict": model.state_dict(),
                     "architecture": {"width": cfg.width, "dropout": cfg.dropout, "image_size": side}},
                    writer.path / "model.pt")
-        write_spec(writer.path, Spec("baseline", side, None, paths=str(paths.path)))
+        write_spec(writer.path, plan.spec)
         summary = {
             "paths": paths.as_input("paths"), "split": "test", "protocol": "P2" if len(reported) > 1 else None,
             "sets": reported,

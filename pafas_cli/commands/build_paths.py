@@ -11,14 +11,13 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
-from pafas_cli.config import Recipe
 from pafas_cli.console import console, fmt, kv_table, rows_table
-from pafas_cli.paths.build import Built, build_version, load_reasoning
+from pafas_cli.paths.build import Built, build_version
+from pafas_cli.paths.plan import PathsPlan
 from pafas_cli.paths.prompt import MISSING_POLICY
-from pafas_cli.workspace import Workspace
 
 
-def run(recipe: Recipe, ws: Workspace, show: int = 0) -> None:
+def run(plan: PathsPlan, show: int = 0) -> None:
     """Build the datasets of one `paths` version, print its summary and `show` rendered examples."""
     import datasets
 
@@ -26,13 +25,12 @@ def run(recipe: Recipe, ws: Workspace, show: int = 0) -> None:
     from pafas_cli.data.protocols import build_splits
 
     datasets.disable_progress_bars()
+    recipe = plan.recipe
     cfg = recipe.paths
-    tree = load_reasoning(cfg)
-    splits = build_splits(recipe.data, recipe.seed, ws)
+    splits = build_splits(recipe.data, recipe.seed, plan.workspace)
     started = time.perf_counter()
-    sections = {k: v for k, v in recipe.to_dict().items() if k in ("seed", "data", "paths")}
-    with ws.start("paths", sections, inputs=list(splits.inputs), seed=recipe.seed) as version:
-        built = build_version(cfg, tree, splits.train, splits.dev, splits.test, version.path, recipe.seed,
+    with plan.start(inputs=splits.inputs) as version:
+        built = build_version(cfg, plan.tree, splits.train, splits.dev, splits.test, version.path, recipe.seed,
                               load_modality, splits.missing_variants)
         seconds = round(time.perf_counter() - started, 2)
         stats = built.stats

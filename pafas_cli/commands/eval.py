@@ -14,34 +14,12 @@ import gc
 from dataclasses import replace
 from typing import Any
 
-from pafas_cli.config import Recipe
-from pafas_cli.data.config import P2_TEST_SETS
 from pafas_cli.console import console, tagged
-from pafas_cli.errors import PafasError
-from pafas_cli.infer.models import load_for_inference, model_require_think
+from pafas_cli.infer.models import load_for_inference
+from pafas_cli.infer.plan import DEV, EvalPlan
 from pafas_cli.infer.report import at_dev_threshold, attack_type, headline, show_metrics, write_predictions
 from pafas_cli.infer.subsample import stratified_indices
-from pafas_cli.workspace import Workspace, write_json
-
-DEV = "dev"
-PROTOCOLS = ("P1", "P2", "P3")
-MISSING_SETS = tuple(P2_TEST_SETS.values())
-
-
-def eval_set_names(split: str, protocol: str | None) -> list[str]:
-    """The sets a run reports on (the dev set is always scored too, for the threshold)."""
-    if split not in (DEV, "test"):
-        raise PafasError(f"--split must be dev or test, got '{split}'")
-    if protocol is not None and protocol not in PROTOCOLS:
-        raise PafasError(f"--protocol must be one of {', '.join(PROTOCOLS)}, got '{protocol}'")
-    if protocol == "P2" and split == DEV:
-        raise PafasError("--protocol P2 evaluates the missing-modality test sets; use it with --split test")
-    return [split] + (list(MISSING_SETS) if protocol == "P2" else [])
-
-
-def model_name(resolved: Any, ref: str) -> str:
-    return f"{resolved.stage}:{resolved.version}" if getattr(resolved, "stage", None) else ref
-
+from pafas_cli.workspace import write_json
 
 def score_set(loaded: Any, paths_dir: Any, set_name: str, taxonomy: Any, cfg: Any, name: str,
               seed: int) -> list[dict]:
@@ -73,57 +51,37 @@ def score_set(loaded: Any, paths_dir: Any, set_name: str, taxonomy: Any, cfg: An
     return records
 
 
-def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:latest",
-        protocol: str | None = None, split: str = "test") -> None:
+def run(plan: EvalPlan) -> None:
+    """Score every model of the plan on its sets and write one eval version."""
     from pafas_cli.infer.plots import plot_eval
-    from pafas_cli.paths.store import eval_sets
     from pafas_cli.paths.taxonomy import version_taxonomy
 
-    cfg = recipe.eval
-    protocol = protocol.upper() if protocol else None
-    if not models:
-        raise PafasError("eval needs at least one model: --model rl:latest (repeat --model to compare several)")
-    names = eval_set_names(split, protocol)
-    model_names = [model_name(ws.resolve(ref, allow_hub=True), ref) for ref in models]
-    twice = sorted({n for n in model_names if model_names.count(n) > 1})
-    if twice:
-        raise PafasError(f"model {twice[0]} given twice; pass each model once")
-    paths_ref = ws.resolve(paths, stage="paths")
-    available = set(eval_sets(paths_ref.path))
-    for needed in [DEV, *names]:
-        if needed not in available:
-            raise PafasError(f"{paths_ref.ref} ({paths_ref.path}) has no eval set '{needed}' "
-                             f"(it has: {', '.join(sorted(available)) or 'none'}); rebuild it with `pafas build-paths`")
-    taxonomy = version_taxonomy(paths_ref.path)
-
+    cfg, recipe = plan.recipe.eval, plan.recipe
+    names = list(plan.sets)
+    taxonomy = version_taxonomy(plan.paths.path)
     records: list[dict] = []
     metrics: dict[str, dict] = {}
-    inputs = [paths_ref.as_input("paths")]
-    thinking = {name: model_require_think(ws.resolve(ref, allow_hub=True), cfg.require_think)
-                for ref, name in zip(models, model_names)}
-    for i, (ref, name) in enumerate(zip(models, model_names)):
-        loaded = load_for_inference(ref, ws, recipe)
-        inputs.append(loaded.resolved.as_input(f"model{i}"))
-        model_cfg = replace(cfg, require_think=thinking[name])
-        by_set = {s: score_set(loaded, paths_ref.path, s, taxonomy, model_cfg, name, recipe.seed)
+    for model in plan.models:
+        loaded = load_for_inference(model.ref, plan.workspace, recipe)
+        model_cfg = replace(cfg, require_think=model.reading.require_think)
+        by_set = {s: score_set(loaded, plan.paths.path, s, taxonomy, model_cfg, model.name, recipe.seed)
                   for s in dict.fromkeys([DEV, *names])}
         scored, stamped = at_dev_threshold(by_set, names, cfg.fpr_targets)
-        metrics[name] = {"dev_threshold": scored["dev_threshold"], "require_think": thinking[name],
-                         "sets": scored["sets"]}
+        metrics[model.name] = {"dev_threshold": scored["dev_threshold"], "require_think": model.reading.require_think,
+                               "sets": scored["sets"]}
         records += stamped
         del loaded
         _free_memory()
 
     show_metrics(metrics, names)
     summary = {
-        "paths": paths_ref.as_input("paths"), "split": split, "protocol": protocol, "sets": names,
+        "paths": plan.paths.as_input("paths"), "split": plan.split, "protocol": plan.protocol, "sets": names,
         "threshold_rule": "EER threshold of the dev set (honest); 'oracle' = each set's own EER threshold",
         "score": ("P(live branch) among top-level answer branches, read at the branch tokens after the reasoning "
                   "(in the generation pass where the model wrote the training text, else teacher-forced)"),
         "models": metrics,
     }
-    sections = {"seed": recipe.seed, "eval": recipe.to_dict()["eval"], "model": recipe.to_dict()["model"]}
-    with ws.start("eval", sections, inputs=inputs, seed=recipe.seed) as writer:
+    with plan.start() as writer:
         write_json(writer.path / "metrics.json", summary)
         write_predictions(writer.path / "predictions.jsonl", records)
         plot_eval(writer.path, records, metrics, names)

@@ -33,22 +33,8 @@ from pafas_cli.console import console, err_console, print_warning, rows_table, t
 from pafas_cli.data.images import blank_image
 from pafas_cli.data.sample import MODALITIES
 from pafas_cli.errors import PafasError
-from pafas_cli.infer.explain_io import (FaceFiles, check_outputs, faces_from_args, image_side, load_image,
-                                        write_atomic)
-from pafas_cli.workspace import Workspace
-
-MODEL_STAGES = ("rl", "sft")
-
-
-def default_model(ws: Workspace) -> str:
-    """The newest complete rl version, else the newest complete sft version."""
-    for stage in MODEL_STAGES:
-        info = ws.latest(stage)
-        if info is not None:
-            return f"{stage}:{info.version}"
-    raise PafasError(f"the workspace {ws.root} has no complete rl or sft model yet: run `pafas sft` (then `pafas rl`), "
-                     "or pass --model REF (a workspace version, a model folder or a hub id)")
-
+from pafas_cli.infer.explain_io import FaceFiles, load_image, write_atomic
+from pafas_cli.infer.plan import ExplainPlan, Reading
 
 EXIT_SOME_FAILED = 3
 
@@ -70,64 +56,45 @@ def exit_code(records: list[dict]) -> int:
     return EXIT_SOME_FAILED if any(r.get("error") for r in records) else 0
 
 
-def run(recipe: Recipe, ws: Workspace, inputs: list[str], model: str | None = None, json_out: bool = False,
-        html: Path | None = None, out: Path | None = None) -> list[dict]:
-    """Explain the faces `inputs` name; returns their records (see `exit_code`)."""
-    request = faces_from_args(inputs)
-    single = request.folder is None
-    target = out if out is not None or single else Path(f"explain_{request.folder.name}.jsonl")
-    check_outputs({"--out": target, "--html": html}, request.faces)
+def run(plan: ExplainPlan) -> list[dict]:
+    """Explain the faces the plan names; returns their records (see `exit_code`)."""
+    request, model, recipe = plan.request, plan.model, plan.recipe
     # With --json, stdout carries JSON only: notes and progress go to stderr or nowhere.
-    notes_to = err_console if json_out else console
+    notes_to = err_console if plan.json_out else console
     for note in request.notes:
         notes_to.print(tagged("note:", "yellow", note), highlight=False)
-
-    from pafas_cli.infer import models
-    from pafas_cli.model.loader import load_processor_of
-
-    ref = model or default_model(ws)
-    resolved = ws.resolve(ref, allow_hub=True)
-    name = _model_name(resolved, model)  # a mistyped --model fails here, at once
-    # Every image is decoded and checked before transformers is even imported, at the side the model was
-    # trained at (its spec; the recipe's paths.image_size for a model without one, e.g. a hub id); in the rare
-    # case the model's processor pins another side, the good faces are resized again.
-    guess = models.model_image_size(resolved) or recipe.paths.image_size
-    images, errors = _load_faces(request.faces, guess, single)
-    side = image_side(load_processor_of(ref, ws, recipe.model.trust_remote_code), guess)
+    # Every image is decoded and checked before transformers is even imported, at the one side the model reads.
+    side = model.reading.side
+    images, errors = _load_faces(request.faces, side, plan.single)
     ok = [i for i, e in enumerate(errors) if e is None]
-    if side != guess:
-        resized, again = _load_faces([request.faces[i] for i in ok], side, single)
-        for i, image, error in zip(ok, resized, again):
-            images[i], errors[i] = image, error
-        ok = [i for i, e in enumerate(errors) if e is None]
+    name = model.name
     preds: dict[int, Any] = {}
     if ok:  # all faces unreadable: no model load, the records say why
-        loaded = models.load_for_inference(ref, ws, recipe)
-        name = _model_name(loaded.resolved, model)
-        reading = (models.model_taxonomy(resolved, recipe.paths.taxonomy),
-                   models.model_require_think(resolved, recipe.eval.require_think))
-        preds = dict(zip(ok, _predict(loaded, recipe, reading, [request.faces[i].present for i in ok],
-                                      [images[i] for i in ok], side, show_progress=not json_out)))
+        from pafas_cli.infer.models import load_for_inference
+
+        loaded = load_for_inference(model.ref, plan.workspace, recipe)
+        preds = dict(zip(ok, _predict(loaded, recipe, model.reading, [request.faces[i].present for i in ok],
+                                      [images[i] for i in ok], show_progress=not plan.json_out)))
     records = [record(f, name, preds.get(i), errors[i]) for i, f in enumerate(request.faces)]
 
-    if json_out:
+    if plan.json_out:
         for r in records:
             console.out(json.dumps(r, ensure_ascii=False, allow_nan=False), highlight=False)
-    elif single:
+    elif plan.single:
         console.print(_panel(records[0]), soft_wrap=False)  # wrap long reasoning inside the panel
     else:
         console.print(_summary(records))
     failed = sum(1 for r in records if r["error"])
-    if target is not None:
-        write_atomic(target, "".join(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n" for r in records))
-        notes_to.print(tagged("wrote", "green", f"{target} ({len(records)} faces, {failed} with errors)"),
+    if plan.out is not None:
+        write_atomic(plan.out, "".join(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n" for r in records))
+        notes_to.print(tagged("wrote", "green", f"{plan.out} ({len(records)} faces, {failed} with errors)"),
                        highlight=False)
-    if html is not None:
+    if plan.html is not None:
         from pafas_cli.infer.html import render
 
-        source = str(request.folder) if request.folder else " ".join(inputs)
-        write_atomic(html, render(records, images, "pafas explain", f"model: {name} · input: {source}"))
-        notes_to.print(tagged("wrote", "green", str(html)), highlight=False)
+        source = str(request.folder) if request.folder else " ".join(plan.inputs)
+        write_atomic(plan.html, render(records, images, "pafas explain", f"model: {name} · input: {source}"))
+        notes_to.print(tagged("wrote", "green", str(plan.html)), highlight=False)
     if failed:
         print_warning(f"{failed} of {len(records)} face(s) failed (see their error field); exit code "
                       f"{EXIT_SOME_FAILED}")
@@ -150,25 +117,18 @@ def _load_faces(faces: list[FaceFiles], side: int, single: bool) -> tuple[list[d
     return images, errors
 
 
-def _predict(loaded: Any, recipe: Recipe, reading: tuple[Any, bool], present: list[tuple[str, ...]],
-             images: list[dict[str, Any]], side: int, show_progress: bool) -> list[Any]:
-    """Predictions of the readable faces, in order; `reading` = (taxonomy, require_think) of the model."""
+def _predict(loaded: Any, recipe: Recipe, reading: Reading, present: list[tuple[str, ...]],
+             images: list[dict[str, Any]], show_progress: bool) -> list[Any]:
+    """Predictions of the readable faces, in order."""
     from pafas_cli.infer.predict import batched, predict
     from pafas_cli.paths.prompt import build_user_turn
 
-    blank = blank_image(side)
+    blank = blank_image(reading.side)
     prompts = [[{"role": "user", "content": build_user_turn(mods)}] for mods in present]
     tensors = [[face.get(m, blank) for m in MODALITIES] for face in images]
-    taxonomy, require_think = reading
     batches = zip(batched(prompts, recipe.eval.batch_size), batched(tensors, recipe.eval.batch_size))
-    return predict(loaded.model, loaded.processor, batches, len(prompts), taxonomy, recipe.eval.max_new_tokens,
-                   description="explain", show_progress=show_progress, require_think=require_think)
-
-
-def _model_name(resolved: Any, ref: str | None) -> str:
-    if getattr(resolved, "stage", None):
-        return f"{resolved.stage}:{resolved.version}"
-    return ref or str(getattr(resolved, "path", ""))
+    return predict(loaded.model, loaded.processor, batches, len(prompts), reading.taxonomy, reading.max_new_tokens,
+                   description="explain", show_progress=show_progress, require_think=reading.require_think)
 
 
 def _panel(r: dict) -> Panel:

@@ -10,36 +10,27 @@ in bf16) for memory and speed checks on a GPU, where its weights are also initia
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from pafas_cli.config import Recipe
-from pafas_cli.data.sample import MODALITIES
 from pafas_cli.console import console, kv_table
-from pafas_cli.errors import PafasError
+from pafas_cli.data.sample import MODALITIES
 from pafas_cli.model.config import ModelConfig
 from pafas_cli.model.loader import MODEL_SUBDIR, resolve_device
-from pafas_cli.spec import Spec, inherit, read_spec, write_spec
-from pafas_cli.workspace import Workspace
+from pafas_cli.plan import Plan
+from pafas_cli.spec import write_spec
 
-def run(recipe: Recipe, ws: Workspace, paths: str = "paths:latest") -> Path:
-    """Build the model for `recipe.model` from the corpus of the `paths` version; returns the HF folder."""
+
+def run(plan: Plan) -> Path:
+    """Build the model the plan describes from its paths version's corpus; returns the HF folder."""
     from pafas_cli.paths.store import read_corpus
 
-    source = ws.resolve(paths, stage="paths")
-    assert source.path is not None
-    upstream = read_spec(source.path)
-    cfg = replace(recipe.model, image_size=inherit("model.image_size", recipe.model.image_size,
-                                                   upstream.image_size if upstream else None, source.ref))
-    if cfg.image_size is None:
-        raise PafasError(f"model.image_size: {source.ref} does not say its image size; set model.image_size")
+    cfg = plan.recipe.model
+    (_, source), = plan.inputs
     corpus = list(read_corpus(source.path))
-    sections = {"seed": recipe.seed, "model": asdict(cfg)}
-    with ws.start("model", sections, inputs=[source.as_input("paths")], seed=recipe.seed) as out:
-        metrics = build(cfg, corpus, out.path / MODEL_SUBDIR, recipe.seed)
-        write_spec(out.path, Spec("model", cfg.image_size, upstream.answer_format if upstream else None,
-                                  str(source.path), details={"preset": cfg.preset}))
+    with plan.start() as out:
+        metrics = build(cfg, corpus, out.path / MODEL_SUBDIR, plan.seed)
+        write_spec(out.path, plan.spec)
         out.set_metrics(metrics)
     folder = out.path / MODEL_SUBDIR
     console.print(kv_table(f"init-model -> {out.ref}", {

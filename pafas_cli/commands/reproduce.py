@@ -1,8 +1,9 @@
 """`pafas reproduce`: the small-scale reproduction of the PA-FAS paper's tables (docs/results.md).
 
 The grid, the paper's numbers, the runner, the statistics and the report live in `pafas_cli/reproduce/`;
-this entry function picks the settings and the files, and hands the runner the stage entry functions
-(`pafas_cli.commands.<stage>.run`), which package code may not import (tests/test_layers.py).
+this entry function picks the settings and the files and hands the runner the stages it is given: the CLI
+passes each stage's `resolve` and entry function (`pafas_cli.commands.<stage>.run`), which neither package
+code nor another command may import (tests/test_layers.py).
 
     pafas reproduce --plan           what would run, with a time estimate; runs nothing
     pafas reproduce                  seeds 0,1,2 on W and C; resumable (rerun to continue)
@@ -38,15 +39,15 @@ def split_list(text: str | None, kind: Callable[[str], Any], option: str) -> tup
         raise PafasError(f"{option}: expected a comma-separated list, got {text!r}") from None
 
 
-def run(ws: Workspace, *, quick: bool = False, plan: bool = False, report_only: bool = False,
+def run(ws: Workspace, stages: Any, *, quick: bool = False, plan: bool = False, report_only: bool = False,
         seeds: Sequence[int] | None = None, splits: Sequence[str] | None = None, rows: Sequence[str] | None = None,
         n_values: Sequence[int] | None = None, n_train: int | None = None, n_dev: int | None = None,
         n_test: int | None = None, sft_steps: int | None = None, rl_steps: int | None = None,
         overrides: Sequence[str] = (), cells: Path | None = None, report: Path | None = None,
         synth: Path | None = None, verbose: bool = False, grid: Path | None = None) -> int:
-    """Plan, run or report the reproduction; returns the exit code (1 when some cells failed)."""
-    from pafas_cli.commands import baseline, build_paths, eval as eval_cmd, init_model, rl, sft
-    from pafas_cli.reproduce.runner import Runner, Stages
+    """Plan, run or report the reproduction with `stages` (a `reproduce.runner.Stages`); returns the exit code
+    (1 when some cells failed)."""
+    from pafas_cli.reproduce.runner import Runner
 
     loaded = Grid.load(grid)
     s = loaded.settings(quick=quick, overrides=tuple(overrides), seeds=seeds, splits=splits, rows=rows,
@@ -59,8 +60,6 @@ def run(ws: Workspace, *, quick: bool = False, plan: bool = False, report_only: 
     root = ws.root / ("reproduce-quick" if s.quick else "reproduce")
     cells = Path(cells) if cells else (root / "cells.jsonl" if s.quick else CELLS)
     report = Path(report) if report else (root / "results.md" if s.quick else REPORT)
-    stages = Stages(build_paths=build_paths.run, init_model=init_model.run, sft=sft.run, rl=rl.run,
-                    eval=eval_cmd.run, baseline=baseline.run)
     runner = Runner(loaded, s, stages, root, cells, report, synth=str(synth) if synth else None, verbose=verbose)
     if report_only:
         shown = runner.write_report()

@@ -22,7 +22,8 @@ from typing import Any
 from pafas_cli.config import Recipe
 from pafas_cli.console import console, print_warning, tagged
 from pafas_cli.errors import PafasError
-from pafas_cli.serve.service import Limits, Reading, Threshold
+from pafas_cli.infer.plan import ModelPlan, resolve_model
+from pafas_cli.serve.service import Limits, Threshold
 from pafas_cli.workspace import Workspace
 
 # import name -> pip name of what `pafas serve` needs beyond pafas itself (the `serve` extra).
@@ -39,45 +40,34 @@ def check_dependencies() -> None:
 
 @dataclass(frozen=True)
 class Plan:
-    """What start-up settled before the model loads: the model and the threshold."""
+    """What start-up settled before the model loads: the model, how it reads a face, and the threshold."""
 
-    ref: str
-    resolved: Any
-    name: str
+    model: ModelPlan
     threshold: Threshold
 
+    @property
+    def name(self) -> str:
+        return self.model.name
 
-def prepare(ws: Workspace, model: str | None = None, threshold: float | None = None) -> Plan:
-    """The model reference (default: the newest rl, else sft, version) and its threshold; cheap checks only."""
-    from pafas_cli.commands.eval import model_name
-    from pafas_cli.commands.explain import default_model
 
+def prepare(recipe: Recipe, ws: Workspace, model: str | None = None, threshold: float | None = None) -> Plan:
+    """The model (default: the newest rl, else sft, version), its reading and its threshold; cheap checks only."""
     if threshold is not None and not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
         raise PafasError(f"--threshold must be a liveness score within 0-1, got {threshold}")
-    ref = model or default_model(ws)
-    resolved = ws.resolve(ref, allow_hub=True)
-    name = model_name(resolved, ref)
-    return Plan(ref, resolved, name, _threshold(ws, resolved, name, threshold))
+    planned = resolve_model(model, ws, recipe)
+    return Plan(planned, _threshold(ws, planned.resolved, planned.name, threshold))
 
 
 def load_service(recipe: Recipe, ws: Workspace, plan: Plan, limits: Limits = Limits(), debug: bool = False) -> Any:
     """The model loaded once, read as its spec says, with one warm-up face: a `LivenessService` (not started)."""
-    from pafas_cli.infer import models
-    from pafas_cli.infer.explain_io import image_side
     from pafas_cli.serve.service import LivenessService
     from pafas_cli.spec import model_spec
 
     started = time.perf_counter()
-    loaded = _load(plan.ref, ws, recipe)
-    guess = models.model_image_size(plan.resolved) or recipe.paths.image_size
-    reading = Reading(side=image_side(loaded.processor, guess),
-                      require_think=models.model_require_think(plan.resolved, recipe.eval.require_think),
-                      max_new_tokens=recipe.eval.max_new_tokens,
-                      taxonomy=models.model_taxonomy(plan.resolved, recipe.paths.taxonomy),
-                      modality_names=models.model_modality_names(plan.resolved))
+    loaded = _load(plan.model.ref, ws, recipe)
     service = LivenessService(loaded.model, loaded.processor, name=plan.name, resolved=loaded.resolved,
-                              reading=reading, threshold=plan.threshold, limits=limits,
-                              spec=model_spec(plan.resolved), load_seconds=round(time.perf_counter() - started, 2),
+                              reading=plan.model.reading, threshold=plan.threshold, limits=limits,
+                              spec=model_spec(plan.model.resolved), load_seconds=round(time.perf_counter() - started, 2),
                               debug=debug)
     try:
         service.warm_seconds = service.warm_up()
@@ -93,7 +83,7 @@ def run(recipe: Recipe, ws: Workspace, model: str | None = None, host: str = "12
     """Serve `model` (default: the newest rl, else sft, version) on host:port until interrupted."""
     check_dependencies()
     limits.check()
-    plan = prepare(ws, model, threshold)
+    plan = prepare(recipe, ws, model, threshold)
     sock = bind(host, port)
     try:
         _serve(load_service(recipe, ws, plan, limits, debug), sock, access_log)

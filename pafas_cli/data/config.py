@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pafas_cli.data import registry
+
 # The generator version this code draws (pafas_cli.data.synth.generate.GENERATOR_VERSION); kept here so
 # that loading a recipe does not import numpy.
 SYNTH_VERSION = 1
-SOURCE_NAMES = ("synthetic", "casia-surf", "cefa", "wmca", "padisi", "list")
 # Keys a `data.domains` entry may hold (the per-dataset subset of the `data` section).
 DOMAIN_KEYS = {"source", "root", "lists", "train_list", "dev_list", "test_list", "label_polarity", "remap"}
 LABEL_POLARITIES = ("auto", "1=live", "0=live")
@@ -104,8 +105,8 @@ class DataConfig:
 
     def validate(self) -> None:
         """Raise ValueError("key: message") for a bad value."""
-        if self.source not in SOURCE_NAMES:
-            raise ValueError(f"source: unknown source '{self.source}' (one of {', '.join(SOURCE_NAMES)})")
+        if self.source not in registry.SOURCES:
+            raise ValueError(f"source: unknown source '{self.source}' (one of {', '.join(registry.names())})")
         for key in ("n_train", "n_dev", "n_test"):
             if getattr(self, key) < 0:
                 raise ValueError(f"{key}: must be >= 0 (0 = all), got {getattr(self, key)}")
@@ -125,9 +126,9 @@ class DataConfig:
             if unknown:
                 raise ValueError(f"domains.{letter}: unknown key '{sorted(unknown)[0]}' "
                                  f"(allowed: {', '.join(sorted(DOMAIN_KEYS))})")
-            if entry["source"] not in SOURCE_NAMES[1:]:
+            if entry["source"] not in registry.list_sources():
                 raise ValueError(f"domains.{letter}.source: '{entry['source']}' is not a dataset source "
-                                 f"({', '.join(SOURCE_NAMES[1:])})")
+                                 f"({', '.join(registry.list_sources())})")
             if entry.get("label_polarity", "auto") not in LABEL_POLARITIES:
                 raise ValueError(f"domains.{letter}.label_polarity: one of {', '.join(LABEL_POLARITIES)}, "
                                  f"got {entry['label_polarity']!r}")

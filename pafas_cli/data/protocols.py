@@ -21,8 +21,9 @@ import numpy as np
 
 from pafas_cli.data.config import MISSING_VARIANTS, DataConfig, parse_split
 from pafas_cli.data.sample import FaceSample
-from pafas_cli.data.sources import SOURCES, check_root, list_domains, read_source
-from pafas_cli.data.sources.profiles import SOURCE_LETTER, check_mix
+from pafas_cli.data.registry import SOURCES
+from pafas_cli.data.sources import check_root, list_domains, read_source
+from pafas_cli.data.sources.profiles import check_mix
 from pafas_cli.data.sources.reading import ListOptions, Problems, count_by
 from pafas_cli.errors import PafasError
 
@@ -141,7 +142,7 @@ def resolve_domains(cfg: DataConfig, ws) -> tuple[dict[str, tuple[str, str, List
         if not found:
             raise PafasError(f"data.root {root}: no <D>-train.txt / <D>-val.txt / <D>-test.txt lists found")
         return {d: (cfg.source, root, options_of(cfg)) for d in found}, inputs, False
-    letter = SOURCES[cfg.source].domain
+    letter = SOURCES[cfg.source].letter
     inputs = [{"name": "data", "source": cfg.source, "path": cfg.root, "fingerprint": _list_fingerprint(cfg.root)}]
     return {letter: (cfg.source, cfg.root, options_of(cfg))}, inputs, True
 
@@ -187,7 +188,7 @@ def build_splits(cfg: DataConfig, seed: int, ws) -> Splits:
             got = read_source(source, root, domain, [split], problems[split], options=options)[split]
             parts[split] += got
             if source != "synthetic":
-                letter = SOURCE_LETTER.get(source, domain)
+                letter = SOURCES[source].letter or domain
                 warnings += check_mix(got, letter, f"{source} {domain} {split} ({problems[split].lists[-1]})")
     if warnings:
         from pafas_cli.console import print_warning

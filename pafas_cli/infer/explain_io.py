@@ -111,17 +111,6 @@ def pair_folder(folder: Path) -> FaceInputs:
     return FaceInputs(faces, notes, folder)
 
 
-def image_side(processor: Any, fallback: int) -> int:
-    """The square side the model's image processor is pinned to (min = max pixels), else `fallback`."""
-    size = getattr(getattr(processor, "image_processor", None), "size", None) or {}
-    low, high = size.get("shortest_edge"), size.get("longest_edge")
-    if low and low == high:
-        side = round(low ** 0.5)
-        if side * side == low:
-            return side
-    return fallback
-
-
 def load_image(path: Path, modality: str, side: int) -> Any:
     """One modality image as the eval sets store it (see `fit_square`), returned in RGB; or a PafasError."""
     from pafas_cli.data.images import load_modality

@@ -15,6 +15,29 @@ from typing import Any
 from pafas_cli.spec import inherit, model_spec
 
 
+# The stages whose versions are trained models, newest preferred first (the default model to read).
+MODEL_STAGES = ("rl", "sft")
+
+
+def default_model(ws: Any) -> str:
+    """The newest complete rl version, else the newest complete sft version."""
+    from pafas_cli.errors import PafasError
+
+    for stage in MODEL_STAGES:
+        info = ws.latest(stage)
+        if info is not None:
+            return f"{stage}:{info.version}"
+    raise PafasError(f"the workspace {ws.root} has no complete rl or sft model yet: run `pafas sft` (then `pafas rl`), "
+                     "or pass --model REF (a workspace version, a model folder or a hub id)")
+
+
+def model_name(resolved: Any, ref: str | None) -> str:
+    """How reports name a model: `stage:vNNN` for a workspace version, else the reference as given."""
+    if getattr(resolved, "stage", None):
+        return f"{resolved.stage}:{resolved.version}"
+    return ref or str(getattr(resolved, "path", ""))
+
+
 def load_for_inference(ref: str, ws: Any, recipe: Any) -> Any:
     """The model on the recipe's device/dtype, in eval mode, with a LoRA adapter merged (faster generation)."""
     from pafas_cli.model.loader import load_model
@@ -41,12 +64,6 @@ def model_taxonomy(resolved: Any, fallback: str = "") -> Any:
     if spec is not None and spec.paths and Path(spec.paths).is_dir():
         return version_taxonomy(Path(spec.paths))
     return load_taxonomy(fallback)
-
-
-def model_image_size(resolved: Any) -> int | None:
-    """The image side the model was trained at, from its spec (None for a model without one, e.g. a hub id)."""
-    spec = model_spec(resolved)
-    return spec.image_size if spec is not None else None
 
 
 def model_modality_names(resolved: Any) -> dict[str, str]:

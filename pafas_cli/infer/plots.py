@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pafas_cli.infer.metrics import auc, roc
+from pafas_cli.metrics import auc, roc
 
 
 def _pyplot():

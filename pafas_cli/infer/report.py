@@ -14,7 +14,7 @@ from rich.table import Table
 
 from pafas_cli.console import console, fmt
 from pafas_cli.errors import PafasError
-from pafas_cli.infer.metrics import compute_metrics, eer, per_group
+from pafas_cli.metrics import compute_metrics, eer, per_group
 
 # Headline rows of the side-by-side table: (label, set-metrics key path).
 HEADLINE = (

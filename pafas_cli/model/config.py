@@ -12,6 +12,20 @@ from typing import Literal
 # Images are cut into 14-pixel patches and 2x2 patches are merged into one token.
 PATCH_SIZE = 14
 MERGE_SIZE = 2
+# An image side the model reads without resizing again: a whole number of merged patches.
+IMAGE_STEP = PATCH_SIZE * MERGE_SIZE
+
+
+def check_image_side(side: int, step: int = IMAGE_STEP) -> None:
+    """ValueError("image_size: ...") naming the nearest valid sides when `side` is not a multiple of `step`.
+
+    A side the processor cannot take as it is gets resized again to a multiple of `step` (100 -> 84 for
+    Qwen2.5-VL), so the model would see other pixels than the version's spec says."""
+    if side >= step and side % step == 0:
+        return
+    below, above = side // step * step, (side // step + 1) * step
+    nearest = f"{below} or {above}" if below >= step else f"{above}"
+    raise ValueError(f"image_size: must be a multiple of {step} ({nearest}), got {side}")
 
 
 @dataclass
@@ -94,10 +108,8 @@ class ModelConfig:
         """Raise ValueError("key: message") for a bad value."""
         if self.vocab_size < 263:
             raise ValueError(f"vocab_size: must be at least 263 (7 special tokens + 256 bytes), got {self.vocab_size}")
-        step = PATCH_SIZE * MERGE_SIZE
-        if self.image_size is not None and (self.image_size < step or self.image_size % step):
-            raise ValueError(f"image_size: must be a positive multiple of {step} (56, 112, 224...), "
-                             f"got {self.image_size}")
+        if self.image_size is not None:
+            check_image_side(self.image_size)
         if self.device != "auto" and self.device != "cpu" and not self.device.startswith("cuda"):
             raise ValueError(f"device: must be auto, cpu, cuda or cuda:N, got {self.device!r}")
         self.text.validate()

@@ -48,10 +48,11 @@ class LoadedModel:
 
 
 def load_model(ref: str | Path, ws: Workspace, *, device: Any = None, dtype: Any = None,
-               trust_remote_code: bool = False) -> LoadedModel:
+               trust_remote_code: bool = False, processor: Any = None) -> LoadedModel:
     """Load the model and processor `ref` names, on `device` (auto) in `dtype` (auto: float32 on CPU, bf16 on GPU).
 
-    A LoRA adapter comes back as an unmerged `PeftModel` (call `merge_and_unload()` for speed).
+    A LoRA adapter comes back as an unmerged `PeftModel` (call `merge_and_unload()` for speed). `processor`,
+    when a plan already loaded it (`load_processor_of`), is used as it is instead of being read again.
     """
     resolved = ws.resolve(ref, allow_hub=True)
     folder = model_folder(resolved)
@@ -62,9 +63,11 @@ def load_model(ref: str | Path, ws: Workspace, *, device: Any = None, dtype: Any
         model, processor_folder = _load_adapter(folder, base_folder, target, torch_dtype, trust_remote_code)
     else:
         model, processor_folder = _load_weights(folder, target, torch_dtype, trust_remote_code), folder
-    from pafas_cli.model.processor import load_processor
+    if processor is None:
+        from pafas_cli.model.processor import load_processor
 
-    return LoadedModel(model.eval(), load_processor(processor_folder, trust_remote_code), resolved)
+        processor = load_processor(processor_folder, trust_remote_code)
+    return LoadedModel(model.eval(), processor, resolved)
 
 
 def merge_adapter(adapter_ref: str | Path, out_dir: str | Path, ws: Workspace | None = None, *,
@@ -290,14 +293,19 @@ def _has_processor(folder: Path) -> bool:
     return (folder / "processor_config.json").is_file() or (folder / "preprocessor_config.json").is_file()
 
 
-def load_processor_of(ref: str | Path, ws: Workspace, trust_remote_code: bool = False) -> Any:
-    """The processor of the model `ref` names, without loading its weights (an adapter's own, else its base's)."""
-    from pafas_cli.model.processor import load_processor
-
-    folder = model_folder(ws.resolve(ref, allow_hub=True))
+def processor_folder(resolved: Resolved, ws: Workspace) -> Path:
+    """The folder a model's processor is read from: an adapter's own, else its base's, else the model's."""
+    folder = model_folder(resolved)
     if (folder / ADAPTER_CONFIG).is_file() and not _has_processor(folder):
         folder = _adapter_base(folder, ws)
-    return load_processor(folder, trust_remote_code)
+    return folder
+
+
+def load_processor_of(ref: str | Path, ws: Workspace, trust_remote_code: bool = False) -> Any:
+    """The processor of the model `ref` names, without loading its weights."""
+    from pafas_cli.model.processor import load_processor
+
+    return load_processor(processor_folder(ws.resolve(ref, allow_hub=True), ws), trust_remote_code)
 
 
 def _checkpoint_dtype(folder: Path) -> Any:

@@ -134,6 +134,28 @@ def load_processor(folder: str | Path, trust_remote_code: bool = False) -> Any:
     return processor
 
 
+def pinned_side(folder: str | Path) -> int | None:
+    """The square side a saved image processor resizes every image to (its min = max pixels), read from the
+    folder's JSON without loading transformers; None when it is not pinned (a hub model's range) or unsaid."""
+    folder = Path(folder)
+    if (folder / "processor_config.json").is_file():
+        config = read_json(folder / "processor_config.json")
+        config = config.get("image_processor") if isinstance(config, dict) else None
+    elif (folder / "preprocessor_config.json").is_file():
+        config = read_json(folder / "preprocessor_config.json")
+    else:
+        return None
+    if not isinstance(config, dict):
+        return None
+    size = config.get("size") if isinstance(config.get("size"), dict) else {}
+    low = size.get("shortest_edge", config.get("min_pixels"))
+    high = size.get("longest_edge", config.get("max_pixels"))
+    if not isinstance(low, int) or low != high:
+        return None
+    side = round(low ** 0.5)
+    return side if side * side == low else None
+
+
 def read_json(path: Path, remedy: str = REMEDY) -> Any:
     """A model folder's JSON file, or a PafasError naming it (unreadable, not UTF-8, invalid JSON) and `remedy`."""
     try:

@@ -204,7 +204,7 @@ def path_statistics(stats: BuildStats, texts: Sequence[tuple[str, int]],
     step sequences per sample show whether live samples get as varied walks as spoof ones, and the
     exploration rate per level whether wrong branches are raised at every depth.
     """
-    from pafas_cli.infer.metrics import auc
+    from pafas_cli.metrics import auc
 
     words = [len(t.split()) for t, _ in texts]
     labels = [label for _, label in texts]

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from pafas_cli.model.config import check_image_side
+
 
 @dataclass
 class PathsConfig:
@@ -37,7 +39,8 @@ class PathsConfig:
     shuffle: Literal["none", "answer", "path"] = "answer"
     # Fraction of SFT rows whose answer (or reasoning) takes part in the swap.
     shuffle_rate: float = 1.0
-    # Square side every modality is resized to, once, when the version is built.
+    # Square side every modality is resized to, once, when the version is built: a multiple of 28 (the model's
+    # 14-px patches merged 2x2), so the processor never resizes again.
     image_size: int = 56
     # Taxonomy YAML (empty = recipes/taxonomy.yaml).
     taxonomy: str = ""
@@ -60,5 +63,6 @@ class PathsConfig:
             raise ValueError("modality_dropout: answer-only (raw) rows have no reasoning to restrict; use 0")
         if self.max_draws_factor < 1:
             raise ValueError(f"max_draws_factor: must be at least 1, got {self.max_draws_factor}")
-        if not 28 <= self.image_size <= 2048:
-            raise ValueError(f"image_size: must be between 28 and 2048 pixels, got {self.image_size}")
+        if self.image_size > 2048:
+            raise ValueError(f"image_size: must be at most 2048 pixels, got {self.image_size}")
+        check_image_side(self.image_size)

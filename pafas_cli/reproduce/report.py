@@ -374,6 +374,18 @@ def shown_records(grid: Grid, s: Settings, records: Sequence[Mapping], data: Any
     return out
 
 
+def budget_text(given: int | None, records: Sequence[Mapping]) -> str:
+    """The GRPO completion budget: the recipe's, else what each rl version resolved and recorded (its paths
+    version's longest SFT target in the model's tokens, plus a margin)."""
+    if given is not None:
+        return str(given)
+    budgets = sorted({r["rl_max_completion_length"] for r in records if r.get("rl_max_completion_length")})
+    if not budgets:
+        return "per rl version, its longest SFT target plus a margin,"
+    shown = str(budgets[0]) if len(budgets) == 1 else f"{budgets[0]}-{budgets[-1]}"
+    return f"{shown} (per rl version: its longest SFT target plus a margin)"
+
+
 def render(grid: Grid, paper: Paper, s: Settings, records: Sequence[Mapping], commits: Commits | None = None,
            cells_file: str = "bench/results/cells.jsonl", when: str | None = None) -> str:
     """The results page for `records` (already selected for these settings: `shown_records`)."""
@@ -426,7 +438,7 @@ def render(grid: Grid, paper: Paper, s: Settings, records: Sequence[Mapping], co
         f"every variant. SFT: `recipes/{grid.recipes['sft']}`, {s.sft_steps} steps. GRPO: "
         f"`recipes/{grid.recipes['rl']}` (lr {rl.learning_rate:g}, beta {rl.beta:g}, G {rl.num_generations}, "
         f"{rl.prompts_per_step(1)} prompts per step, "
-        f"{rl.max_completion_length or 'the longest SFT target + 16'} new tokens), {s.rl_steps} steps, "
+        f"{budget_text(rl.max_completion_length, records)} new tokens), {s.rl_steps} steps, "
         "rewards format + classification (binary); the consistency row adds the consistency reward.",
         f"- Eval: `recipes/{grid.recipes['eval']}` (greedy, {recipes['eval'].eval.max_new_tokens} new tokens); the "
         "score is the teacher-forced P(live branch) after the model's own reasoning (docs/scoring.md).",

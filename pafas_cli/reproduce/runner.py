@@ -1,18 +1,19 @@
 """Runs the reproduction's cells on workspaces and records each finished one in the cells file.
 
-Why the stage entry functions are passed in (`Stages`) rather than imported: the runner is package code,
-and package modules never import `pafas_cli.commands` (the layers point one way; tests/test_layers.py
-parses every import). `pafas_cli/commands/reproduce.py` hands it `pafas_cli.commands.<stage>.run`, so the
-stages run exactly as `pafas build-paths|init-model|sft|rl|eval` would; the tests hand it fakes, so
-planning, reuse and recording are tested without training anything.
+Why the stages are passed in (`Stages`) rather than imported: the runner is package code, and package
+modules never import `pafas_cli.commands` (the layers point one way; tests/test_layers.py parses every
+import). `pafas_cli/commands/reproduce.py` hands it each stage's `resolve` and `pafas_cli.commands.<stage>.run`,
+so the stages are planned and run exactly as `pafas build-paths|init-model|sft|rl|eval` would; the tests hand
+it fakes, so planning, reuse and recording are tested without training anything.
 
 Layout under the root (`<workspace>/reproduce`): `shared/` holds the synthetic benchmark, `<split>-s<seed>/`
 one workspace per split and seed, whose one tokenizer + tiny-model initialisation (from the PA-FAS paths)
 every variant starts from and whose dev/test faces every model is scored on.
 
-Reuse has one mechanism: a stage output is the newest version `Workspace.find` returns for the recipe
-sections that stage records and the versions it reads, so there is no lineage file; a version made at a
-commit before the grid's `valid_since` is not reused. A stopped run continues where it stopped: finished
+Reuse has one mechanism: a stage output is the newest version `Workspace.find` returns for what the stage's
+own plan says it records (its `resolve`, the same one `pafas <stage>` calls: inherited values filled in) and
+the versions it reads, so there is no lineage file and no second list of what a stage records; a version
+made at a commit before the grid's `valid_since` is not reused. A stopped run continues where it stopped: finished
 cells are in the cells file, finished stages are found, and SFT / GRPO reopen their unfinished version at its
 last checkpoint (`--resume auto`). The report is rewritten after every cell.
 """
@@ -36,49 +37,52 @@ from pafas_cli.errors import PafasError
 from pafas_cli.reproduce.grid import CNN, MISSING_SETS, Cell, Grid, Settings
 from pafas_cli.reproduce.record import Commits, append_cell, latest_records, read_cells, record_key, record_stale
 from pafas_cli.reproduce.report import Paper, render, shown_records
-from pafas_cli.workspace import ANY, VersionInfo, Workspace, git_revision
+from pafas_cli.workspace import VersionInfo, Workspace, git_revision
 
-# The recipe sections each stage records in its manifest (docs/design.md). Should a stage record otherwise,
-# the runner stops that cell with "no complete version matches" (and the end-to-end test fails).
-SECTIONS = {"paths": ("seed", "data", "paths"), "model": ("seed", "model"), "sft": ("seed", "sft"),
-            "rl": ("seed", "rl"), "eval": ("seed", "eval", "model"), "baseline": ("seed", "baseline")}
 # The GRPO manifest's curve ends a cell records (the reward curve's start and end, docs/results.md).
 REWARD_CURVE = ("reward", "format", "classification", "consistency")
-# Keys a stage records resolved from its inputs when the recipe leaves them null (= inherit; docs/design.md).
-INHERITED = {"model": ("image_size",), "rl": ("require_think", "max_completion_length")}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage as `pafas <stage>` runs it: its `resolve` (recipe, workspace, inputs -> plan) and its entry
+    function `pafas_cli.commands.<stage>.run(plan)`."""
+
+    resolve: Callable[..., Any]
+    run: Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
 class Stages:
-    """The stage entry functions, `pafas_cli.commands.<stage>.run` (see the module docstring)."""
+    """Every stage a cell may need (see the module docstring for why they are passed in)."""
 
-    build_paths: Callable[..., Any]  # (recipe, ws)
-    init_model: Callable[..., Any]   # (recipe, ws, paths=ref)
-    sft: Callable[..., Any]          # (recipe, ws, resume="auto")
-    rl: Callable[..., Any]           # (recipe, ws, resume="auto")
-    eval: Callable[..., Any]         # (recipe, ws, models=[ref], paths=ref, protocol=None | "P2")
-    baseline: Callable[..., Any]     # (recipe, ws): the CNN, on recipe.baseline.paths
-
-
-def recorded_settings(stage: str, recipe: Any) -> dict:
-    """The recipe sections `stage` records, inherited nulls as `ANY` (the inputs, which must match, fix them)."""
-    sections = recipe.to_dict()
-    out = {name: sections[name] for name in SECTIONS[stage]}
-    for key in INHERITED.get(stage, ()):
-        if out[stage][key] is None:
-            out[stage][key] = ANY
-    return out
+    build_paths: Stage  # resolve(recipe, ws)
+    init_model: Stage   # resolve(recipe, ws, paths=ref)
+    sft: Stage          # resolve(recipe, ws)
+    rl: Stage           # resolve(recipe, ws)
+    eval: Stage         # resolve(recipe, ws, models=[ref], paths=ref, protocol=None | "P2")
+    baseline: Stage     # resolve(recipe, ws): the CNN, on recipe.baseline.paths
 
 
 @dataclass
 class StageCall:
-    """One stage output: the stage, what it must be made with, and how to make it."""
+    """One stage output: the plan that makes it (what it records, the versions it reads) and how to run it."""
 
-    stage: str
-    settings: dict
-    inputs: list[str]
+    plan: Any
     make: Callable[[], Any]
     accept: Callable[[VersionInfo], bool] | None = None
+
+    @property
+    def stage(self) -> str:
+        return self.plan.stage
+
+    @property
+    def settings(self) -> dict:
+        return self.plan.recorded
+
+    @property
+    def inputs(self) -> list[Any]:
+        return [resolved for _, resolved in self.plan.inputs]
 
 
 @contextmanager
@@ -125,50 +129,47 @@ class Combo:
         return self.grid.recipe(stage, [f"seed={self.seed}", *keys, *self.runner.s.overrides])
 
     def call(self, key: str, deps: list[str]) -> StageCall:
-        """Stage output `key` made from the versions `deps` (refs, in `grid.requirements` order)."""
+        """Stage output `key` made from the versions `deps` (refs, in `grid.requirements` order): the plan the
+        stage's own `resolve` makes of it, and how to run that plan."""
         s, stages, kind = self.runner.s, self.runner.stages, key.partition(":")[0]
         rest = key.partition(":")[2]
-        fresh = self.runner.fresh_version
-        if kind == "paths":
-            variant = self.grid.variant_of(rest)
-            recipe = self._recipe("paths", [
-                f"data.root={self.runner.synth_root()}",
-                f"data.protocol={'P2' if key == self.grid.model_paths else 'P1'}", f"data.split={self.split}",
-                f"data.n_train={s.n_train}", f"data.n_dev={s.n_dev}", f"data.n_test={s.n_test}",
-                *(f"paths.{k}={v}" for k, v in variant.items())])
-            return StageCall("paths", recorded_settings("paths", recipe), [],
-                             lambda: stages.build_paths(recipe, self.ws), fresh)
-        if kind == "model":
-            (paths,) = deps
-            recipe = self._recipe("model", [])
-            return StageCall("model", recorded_settings("model", recipe), [paths],
-                             lambda: stages.init_model(recipe, self.ws, paths=paths), fresh)
-        if kind == "sft":
-            model, paths = deps
-            recipe = self._recipe("sft", [f"sft.model={model}", f"sft.paths={paths}", f"sft.max_steps={s.sft_steps}"])
-            return StageCall("sft", recorded_settings("sft", recipe), [model, paths],
-                             lambda: stages.sft(recipe, self.ws, resume="auto"), fresh)
-        if kind == "rl":
-            model, paths = deps
-            rewards = json.dumps(self.grid.rewards[rest.split(":")[1]])
-            recipe = self._recipe("rl", [f"rl.model={model}", f"rl.paths={paths}", f"rl.max_steps={s.rl_steps}",
-                                         f"rl.rewards={rewards}"])
-            return StageCall("rl", recorded_settings("rl", recipe), [model, paths],
-                             lambda: stages.rl(recipe, self.ws, resume="auto"), fresh)
-        if kind == CNN:
-            (paths,) = deps
-            recipe = self._recipe("baseline", [f"baseline.paths={paths}"])
-            return StageCall("baseline", recorded_settings("baseline", recipe), [paths],
-                             lambda: stages.baseline(recipe, self.ws), fresh)
-        if kind == "eval":
-            model, paths = deps
-            protocol = "P2" if self.grid.evaluates_p2(rest) else None
-            sets = ["test", *(MISSING_SETS if protocol == "P2" else ())]
-            recipe = self._recipe("eval", [])
-            return StageCall("eval", recorded_settings("eval", recipe), [model, paths],
-                             lambda: stages.eval(recipe, self.ws, models=[model], paths=paths, protocol=protocol),
-                             lambda info: fresh(info) and _evaluates(info, sets))
-        raise ValueError(f"unknown stage output '{key}'")
+        fresh, ws = self.runner.fresh_version, self.ws
+        with quiet(not self.runner.verbose):
+            if kind == "paths":
+                variant = self.grid.variant_of(rest)
+                stage, plan = stages.build_paths, stages.build_paths.resolve(self._recipe("paths", [
+                    f"data.root={self.runner.synth_root()}",
+                    f"data.protocol={'P2' if key == self.grid.model_paths else 'P1'}", f"data.split={self.split}",
+                    f"data.n_train={s.n_train}", f"data.n_dev={s.n_dev}", f"data.n_test={s.n_test}",
+                    *(f"paths.{k}={v}" for k, v in variant.items())]), ws)
+            elif kind == "model":
+                (paths,) = deps
+                stage, plan = stages.init_model, stages.init_model.resolve(self._recipe("model", []), ws, paths=paths)
+            elif kind == "sft":
+                model, paths = deps
+                stage, plan = stages.sft, stages.sft.resolve(self._recipe("sft", [
+                    f"sft.model={model}", f"sft.paths={paths}", f"sft.max_steps={s.sft_steps}"]), ws)
+            elif kind == "rl":
+                model, paths = deps
+                rewards = json.dumps(self.grid.rewards[rest.split(":")[1]])
+                stage, plan = stages.rl, stages.rl.resolve(self._recipe("rl", [
+                    f"rl.model={model}", f"rl.paths={paths}", f"rl.max_steps={s.rl_steps}",
+                    f"rl.rewards={rewards}"]), ws)
+            elif kind == CNN:
+                (paths,) = deps
+                stage, plan = stages.baseline, stages.baseline.resolve(
+                    self._recipe("baseline", [f"baseline.paths={paths}"]), ws)
+            elif kind == "eval":
+                model, paths = deps
+                protocol = "P2" if self.grid.evaluates_p2(rest) else None
+                sets = ["test", *(MISSING_SETS if protocol == "P2" else ())]
+                plan = stages.eval.resolve(self._recipe("eval", []), ws, models=[model], paths=paths,
+                                           protocol=protocol)
+                return StageCall(plan, lambda: stages.eval.run(plan),
+                                 lambda info: fresh(info) and _evaluates(info, sets))
+            else:
+                raise ValueError(f"unknown stage output '{key}'")
+        return StageCall(plan, lambda: stage.run(plan), fresh)
 
     def lookup(self, key: str) -> VersionInfo | None:
         """The version of stage output `key` made with this run's settings, or None (nothing is built)."""
@@ -384,7 +385,7 @@ class Runner:
         combo = self.combo(cell.split, cell.seed)
         eval_key = self.grid.result_of(cell)
         eval_ref = combo.ref(eval_key)
-        stages, curve = [], None
+        stages, curve, budget = [], None, None
         for key in self.grid.closure([eval_key]):
             info = combo.found[key]
             timed = self.timings.get(self.timing_key(cell.split, cell.seed, key, info))
@@ -394,6 +395,7 @@ class Runner:
                            "commit": info.manifest.get("git_revision")})
             if key.startswith("rl:"):
                 curve = reward_curve(info.manifest.get("metrics") or {})
+                budget = ((info.manifest.get("recipe") or {}).get("rl") or {}).get("max_completion_length")
         model = combo.found.get("model")
         record = {
             "cell": cell.name, "table": cell.table, "row": cell.row, "split": cell.split, "seed": cell.seed,
@@ -402,6 +404,7 @@ class Runner:
             "cores": os.cpu_count(),
             "model_parameters": (model.manifest.get("metrics") or {}).get("parameters") if model else None,
             "stages": stages, "sets": self.metrics(combo.ws, eval_ref, cell.sets), "rl_curve": curve,
+            "rl_max_completion_length": budget,
         }
         append_cell(self.cells, record)
         test = record["sets"]["test"]

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pafas_cli.data.sample import MODALITIES
+from pafas_cli.infer.plan import Reading
 from pafas_cli.serve.batcher import Done, MicroBatcher
 from pafas_cli.serve.uploads import ApiError, Upload, read_upload
 
@@ -61,17 +62,6 @@ class Threshold:
     value: float
     source: str  # eval:vNNN, or --threshold
     rule: str
-
-
-@dataclass(frozen=True)
-class Reading:
-    """How this model reads a face: its input side, answer format, taxonomy and modality names."""
-
-    side: int
-    require_think: bool
-    max_new_tokens: int
-    taxonomy: Any
-    modality_names: dict[str, str]
 
 
 @dataclass

@@ -39,6 +39,11 @@ def _with_row_info(fn: RewardFn) -> RewardFn:
     return reward
 
 
+def columns(cfg: RLSection) -> list[str]:
+    """The RL set's columns the trainer and the rewards read (the attack path only for hierarchical credit)."""
+    return ["prompt", "images", "id", "label"] + (["attack"] if cfg.classification_mode == "hierarchical" else [])
+
+
 def shown_metrics(cfg: RLSection) -> list[str]:
     """Progress-bar fields: total reward, the classification reward if used, and zero-std groups."""
     shown = ["reward"]

@@ -13,6 +13,7 @@ from sklearn.metrics import roc_auc_score
 from pafas_cli.commands.baseline import run
 from pafas_cli.config import load_recipe
 from pafas_cli.errors import PafasError
+from pafas_cli.baseline.plan import resolve as plan_baseline
 
 SETS = ["test", "test_missing_depth", "test_missing_ir", "test_missing_both"]
 
@@ -23,7 +24,7 @@ def trained(tmp_path_factory):
 
     ws, _ = build_mini_workspace(tmp_path_factory.mktemp("base"), models=False)
     recipe = load_recipe("quickstart/baseline.yaml", ["baseline.epochs=2", "baseline.width=4"])
-    ref = run(recipe, ws)
+    ref = run(plan_baseline(recipe, ws))
     version = ws.latest("baseline")
     assert f"baseline:{version.version}" == ref
     return ws, version
@@ -105,7 +106,7 @@ def test_a_missing_paths_version_is_one_line_before_training(tmp_path):
 
     recipe = load_recipe("quickstart/baseline.yaml", ["baseline.paths=paths:v007"])
     with pytest.raises(PafasError, match="paths:v007"):
-        run(recipe, Workspace(tmp_path))
+        run(plan_baseline(recipe, Workspace(tmp_path)))
 
 
 def test_a_bad_recipe_value_is_one_line_naming_the_key(tmp_path):

@@ -6,6 +6,7 @@ import json
 import sys
 
 import pytest
+from pafas_cli.infer.plan import resolve_eval
 
 
 @pytest.mark.slow
@@ -15,7 +16,7 @@ def test_check_scores_confirms_eval_and_flags_a_wrong_score(check_scores, tmp_pa
     from pafas_cli.commands.eval import run
 
     ws, recipe = build_mini_workspace(tmp_path)
-    run(recipe, ws, models=["model:v001", "model:v002"])
+    run(resolve_eval(recipe, ws, models=["model:v001", "model:v002"]))
     check = check_scores
     monkeypatch.setattr(sys, "argv", ["check_scores", "--workspace", str(ws.root), "--faces", "4"])
     assert check.main() == 0

@@ -5,7 +5,8 @@ import pytest
 
 from data_layouts import image, triple, write_list
 from pafas_cli.data.attacks import ATTACKS
-from pafas_cli.data.sources import SOURCES, read_source
+from pafas_cli.data.registry import SOURCES
+from pafas_cli.data.sources import read_source
 from pafas_cli.data.sources.reading import Problems
 from pafas_cli.errors import PafasError
 from pafas_cli.paths.taxonomy import default_taxonomy

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from pafas_cli.model.plan import resolve as plan_model
 
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -188,5 +189,5 @@ def build_mini_workspace(root: Path, models: bool = True):
         build_version(cfg, load_reasoning(cfg), samples["train"], samples["dev"], samples["test"], version.path, 0, load_modality,
                       missing=[("depth",), ("ir",), ("depth", "ir")])
     for seed in (0, 1) if models else ():
-        init_model.run(load_recipe(None, [f"seed={seed}"]), ws)
+        init_model.run(plan_model(load_recipe(None, [f"seed={seed}"]), ws))
     return ws, recipe

@@ -6,8 +6,10 @@ import json
 
 import pytest
 
-from pafas_cli.commands.eval import eval_set_names, run
+from pafas_cli.commands.eval import run
+from pafas_cli.infer.plan import eval_set_names
 from pafas_cli.errors import PafasError
+from pafas_cli.infer.plan import resolve_eval
 
 
 def _eer_threshold_by_counting(labels, scores):
@@ -44,7 +46,7 @@ def test_set_names_and_option_errors():
 @pytest.mark.slow
 def test_eval_two_models_p2_writes_recomputable_results(mini_workspace, capsys):
     ws, recipe = mini_workspace
-    run(recipe, ws, models=["model:v001", "model:v002"], protocol="P2")
+    run(resolve_eval(recipe, ws, models=["model:v001", "model:v002"], protocol="P2"))
     out = capsys.readouterr().out
     version = ws.latest("eval")
     assert version is not None and version.status == "complete"
@@ -83,8 +85,8 @@ def test_eval_two_models_p2_writes_recomputable_results(mini_workspace, capsys):
 def test_eval_errors_are_clear(mini_workspace):
     ws, recipe = mini_workspace
     with pytest.raises(PafasError, match="at least one model"):
-        run(recipe, ws, models=[])
+        run(resolve_eval(recipe, ws, models=[]))
     with pytest.raises(PafasError, match="no complete 'rl' version"):
-        run(recipe, ws, models=["rl:latest"])
+        run(resolve_eval(recipe, ws, models=["rl:latest"]))
     with pytest.raises(PafasError, match="given twice"):
-        run(recipe, ws, models=["model:v001", "model:v001"])
+        run(resolve_eval(recipe, ws, models=["model:v001", "model:v001"]))

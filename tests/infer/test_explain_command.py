@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pafas_cli.commands.explain import default_model, exit_code, run
+from pafas_cli.commands.explain import exit_code, run
+from pafas_cli.infer.models import default_model
 from pafas_cli.errors import PafasError
 from pafas_cli.workspace import Workspace
 
 from infer_helpers import write_face
+from pafas_cli.infer.plan import resolve_explain
 
 pytestmark = pytest.mark.slow
 MODEL = "model:v001"
@@ -26,7 +28,7 @@ def test_default_model_needs_rl_or_sft(tmp_path):
 def test_single_face_panel(mini_workspace, tmp_path, capsys):
     ws, recipe = mini_workspace
     files = write_face(tmp_path, "alice", True, 7)
-    run(recipe, ws, [str(files["rgb"]), str(files["depth"]), str(files["ir"])], model=MODEL)
+    run(resolve_explain(recipe, ws, [str(files["rgb"]), str(files["depth"]), str(files["ir"])], model=MODEL))
     out = capsys.readouterr().out
     assert "alice" in out and "liveness" in out and "reasoning" in out and "verdict" in out
 
@@ -34,7 +36,7 @@ def test_single_face_panel(mini_workspace, tmp_path, capsys):
 def test_single_face_json_with_missing_modality(mini_workspace, tmp_path, capsys):
     ws, recipe = mini_workspace
     files = write_face(tmp_path, "bob", False, 8)
-    run(recipe, ws, [str(files["rgb"]), "-", str(files["ir"])], model=MODEL, json_out=True)
+    run(resolve_explain(recipe, ws, [str(files["rgb"]), "-", str(files["ir"])], model=MODEL, json_out=True))
     captured = capsys.readouterr()
     obj = json.loads(captured.out)  # stdout holds exactly one JSON object
     assert obj["name"] == "bob" and obj["modalities"] == ["rgb", "ir"] and obj["files"]["depth"] is None
@@ -52,7 +54,7 @@ def test_folder_jsonl_html_with_incomplete_and_bad_files(mini_workspace, tmp_pat
     (faces / "f3_rgb.png").unlink()
     (faces / "f3_rgb.jpg").write_bytes(_jpeg_bytes()[:200])  # truncated JPEG
     out, html = tmp_path / "out.jsonl", tmp_path / "report.html"
-    run(recipe, ws, [str(faces)], model=MODEL, out=out, html=html)
+    run(resolve_explain(recipe, ws, [str(faces)], model=MODEL, out=out, html=html))
     rows = {r["name"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert sorted(rows) == ["f1", "f2", "f3"]
     assert rows["f1"]["error"] is None and rows["f1"]["modalities"] == ["rgb", "depth", "ir"]
@@ -76,14 +78,14 @@ def test_bad_single_files_give_clear_errors(mini_workspace, tmp_path, monkeypatc
     text = tmp_path / "notes_rgb.png"
     text.write_text("this is not an image")
     with pytest.raises(PafasError, match="notes_rgb.png: cannot read the rgb image"):
-        run(recipe, ws, [str(text), "-", "-"], model=MODEL)
+        run(resolve_explain(recipe, ws, [str(text), "-", "-"], model=MODEL))
     truncated = tmp_path / "cut.jpg"
     truncated.write_bytes(_jpeg_bytes()[:300])
     with pytest.raises(PafasError, match="cut.jpg: cannot read the rgb image"):
-        run(recipe, ws, [str(truncated), str(files["depth"]), str(files["ir"])], model=MODEL)
+        run(resolve_explain(recipe, ws, [str(truncated), str(files["depth"]), str(files["ir"])], model=MODEL))
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     with pytest.raises(PafasError, match="c_rgb.png: image too large"):
-        run(recipe, ws, [str(files["rgb"]), "-", "-"], model=MODEL)
+        run(resolve_explain(recipe, ws, [str(files["rgb"]), "-", "-"], model=MODEL))
 
 
 def test_unusual_modes_are_converted(mini_workspace, tmp_path, capsys):
@@ -93,7 +95,7 @@ def test_unusual_modes_are_converted(mini_workspace, tmp_path, capsys):
     Image.new("L", (64, 64), 128).save(grey)
     Image.fromarray(np.full((64, 64), 40000, dtype=np.uint16)).save(deep)  # 16-bit
     assert Image.open(deep).mode.startswith("I")
-    run(recipe, ws, [str(rgba), str(grey), str(deep)], model=MODEL, json_out=True)
+    run(resolve_explain(recipe, ws, [str(rgba), str(grey), str(deep)], model=MODEL, json_out=True))
     obj = json.loads(capsys.readouterr().out)
     assert obj["error"] is None and obj["modalities"] == ["rgb", "depth", "ir"]
 
@@ -109,7 +111,7 @@ def test_a_nan_score_prints_valid_json_with_null_and_an_error(mini_workspace, tm
     files = write_face(tmp_path, "dan", True, 9)
     args = [str(files["rgb"]), str(files["depth"]), str(files["ir"])]
     out, html = tmp_path / "dan.jsonl", tmp_path / "dan.html"
-    records = run(recipe, ws, args, model=MODEL, json_out=True, out=out, html=html)
+    records = run(resolve_explain(recipe, ws, args, model=MODEL, json_out=True, out=out, html=html))
     printed = capsys.readouterr().out
 
     def no_constants(name):
@@ -120,7 +122,7 @@ def test_a_nan_score_prints_valid_json_with_null_and_an_error(mini_workspace, tm
     assert json.loads(out.read_text(), parse_constant=no_constants) == obj
     assert "not finite" in html.read_text()
     assert exit_code(records) == 3
-    run(recipe, ws, args, model=MODEL)  # the panel view does not crash on it either
+    run(resolve_explain(recipe, ws, args, model=MODEL))  # the panel view does not crash on it either
     assert "liveness n/a" in capsys.readouterr().out
 
 

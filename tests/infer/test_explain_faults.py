@@ -23,15 +23,25 @@ from pafas_cli.infer import explain_io
 from pafas_cli.workspace import Workspace
 
 from infer_helpers import write_face
+from pafas_cli.infer.plan import resolve_explain
 
 pytestmark = pytest.mark.fault
 SIDE = 56
 
 
+def pinned_folder(folder: Path, side: int) -> Path:
+    """A model folder without weights whose saved processor resizes every image to `side` (what the plan reads)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text("{}")
+    size = {"shortest_edge": side * side, "longest_edge": side * side}
+    (folder / "processor_config.json").write_text(json.dumps({"image_processor": {"size": size}}))
+    return folder
+
+
 @pytest.fixture
 def no_model(monkeypatch, tmp_path):
-    """A model folder whose weights must never load; its processor (loaded before the images) is a stub.
-    Returns (recipe, workspace, model ref, calls): calls counts processor loads."""
+    """A model folder whose weights must never load (and whose processor must not load either: the plan reads
+    its side from the saved JSON). Returns (recipe, workspace, model ref, calls): calls counts processor loads."""
     import pafas_cli.infer.models as models
     import pafas_cli.model.loader as loader
 
@@ -39,16 +49,14 @@ def no_model(monkeypatch, tmp_path):
 
     def processor_of(*args, **kwargs):
         calls["processor"] += 1
-        return SimpleNamespace(image_processor=SimpleNamespace(size={"shortest_edge": SIDE * SIDE,
-                                                                     "longest_edge": SIDE * SIDE}))
+        raise AssertionError("the processor was loaded although the plan reads its side from its JSON")
 
     def must_not_load(*args, **kwargs):
         raise AssertionError("the model was loaded although the run should have stopped before")
 
     monkeypatch.setattr(loader, "load_processor_of", processor_of)
     monkeypatch.setattr(models, "load_for_inference", must_not_load)
-    model = tmp_path / "model"
-    model.mkdir()
+    model = pinned_folder(tmp_path / "model", SIDE)
     return load_recipe(None), Workspace(tmp_path / "ws"), str(model), calls
 
 
@@ -67,7 +75,7 @@ def test_unusable_output_paths_fail_at_once_before_any_model_work(no_model, tmp_
     before = _files(tmp_path)
     start = time.perf_counter()
     with pytest.raises(PafasError) as err:
-        explain.run(recipe, ws, [str(faces)], model=model, **outputs)
+        explain.run(resolve_explain(recipe, ws, [str(faces)], model=model, **outputs))
     assert time.perf_counter() - start < 1.0
     message = str(err.value)
     (flag, path), = outputs.items()
@@ -81,7 +89,7 @@ def test_an_output_that_is_an_input_image_is_refused(no_model, tmp_path):
     recipe, ws, model, _ = no_model
     files = write_face(tmp_path, "f1", True, 1)
     with pytest.raises(PafasError, match="is one of the input images"):
-        explain.run(recipe, ws, [str(files["rgb"]), "-", "-"], model=model, html=files["rgb"])
+        explain.run(resolve_explain(recipe, ws, [str(files["rgb"]), "-", "-"], model=model, html=files["rgb"]))
 
 
 def test_broken_and_implausible_single_images_fail_before_the_model_loads(no_model, tmp_path):
@@ -89,37 +97,36 @@ def test_broken_and_implausible_single_images_fail_before_the_model_loads(no_mod
     broken = tmp_path / "notes_rgb.png"
     broken.write_text("this is not an image")
     with pytest.raises(PafasError, match="notes_rgb.png: cannot read the rgb image"):
-        explain.run(recipe, ws, [str(broken), "-", "-"], model=model)
+        explain.run(resolve_explain(recipe, ws, [str(broken), "-", "-"], model=model))
     tiny = tmp_path / "tiny_rgb.png"
     Image.new("RGB", (8, 8)).save(tiny)
     with pytest.raises(PafasError, match="tiny_rgb.png: the rgb image is 8x8 pixels, too small"):
-        explain.run(recipe, ws, [str(tiny), "-", "-"], model=model)
+        explain.run(resolve_explain(recipe, ws, [str(tiny), "-", "-"], model=model))
     strip = tmp_path / "strip_depth.png"
     Image.new("L", (400, 40)).save(strip)
     files = write_face(tmp_path, "s", True, 2)
     with pytest.raises(PafasError, match="strip_depth.png: the depth image is 400x40 pixels, too elongated"):
-        explain.run(recipe, ws, [str(files["rgb"]), str(strip), "-"], model=model)
+        explain.run(resolve_explain(recipe, ws, [str(files["rgb"]), str(strip), "-"], model=model))
     assert calls["processor"] == 0  # images are checked before even transformers is imported
 
 
-def test_images_are_resized_again_when_the_model_pins_another_side(no_model, tmp_path, monkeypatch):
+def test_a_model_without_a_spec_is_read_at_its_processors_pinned_side(no_model, tmp_path, monkeypatch):
     import pafas_cli.infer.models as models
 
-    recipe, ws, model, _ = no_model
+    recipe, ws, _, _ = no_model
     assert recipe.paths.image_size == SIDE
-    big = SimpleNamespace(image_processor=SimpleNamespace(size={"shortest_edge": 112 * 112, "longest_edge": 112 * 112}))
-    monkeypatch.setattr("pafas_cli.model.loader.load_processor_of", lambda *a, **k: big)
+    model = str(pinned_folder(tmp_path / "big", 112))
     monkeypatch.setattr(models, "load_for_inference", lambda *a, **k: SimpleNamespace(resolved=None))
     seen = {}
 
-    def fake_predict(loaded, recipe, reading, present, images, side, show_progress):
+    def fake_predict(loaded, recipe, reading, present, images, show_progress):
         seen["sizes"] = {img.size for face in images for img in face.values()}
         raise RuntimeError("stop")
 
     monkeypatch.setattr(explain, "_predict", fake_predict)
     files = write_face(tmp_path, "f", True, 1)
     with pytest.raises(RuntimeError, match="stop"):
-        explain.run(recipe, ws, [str(files["rgb"]), str(files["depth"]), "-"], model=model)
+        explain.run(resolve_explain(recipe, ws, [str(files["rgb"]), str(files["depth"]), "-"], model=model))
     assert seen["sizes"] == {(112, 112)}
 
 
@@ -130,7 +137,7 @@ def test_a_folder_whose_faces_all_fail_writes_their_errors_and_exits_3_without_a
     (faces / "a[x]_rgb.png").write_text("broken")
     Image.new("RGB", (4, 4)).save(faces / "b_rgb.png")
     out = tmp_path / "out.jsonl"
-    records = explain.run(recipe, ws, [str(faces)], model=model, out=out)
+    records = explain.run(resolve_explain(recipe, ws, [str(faces)], model=model, out=out))
     assert explain.exit_code(records) == explain.EXIT_SOME_FAILED == 3
     rows = {r["name"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert "a[x]_rgb.png: cannot read the rgb image" in rows["a[x]"]["error"]
@@ -191,24 +198,39 @@ def test_a_112_px_model_is_explained_at_112_px(no_model, tmp_path, monkeypatch):
     import pafas_cli.infer.models as models
     from pafas_cli.spec import Spec, write_spec
 
-    recipe, ws, model, _ = no_model
+    recipe, ws, _, _ = no_model
     assert recipe.paths.image_size == SIDE
-    write_spec(Path(model), Spec("sft", 112, "think"))
-    free = SimpleNamespace(image_processor=SimpleNamespace(size={"shortest_edge": 3136, "longest_edge": 12845056}))
-    monkeypatch.setattr("pafas_cli.model.loader.load_processor_of", lambda *a, **k: free)
+    model = tmp_path / "free"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    (model / "preprocessor_config.json").write_text(json.dumps({"min_pixels": 3136, "max_pixels": 12845056}))
+    write_spec(model, Spec("sft", 112, "think"))
     monkeypatch.setattr(models, "load_for_inference", lambda *a, **k: SimpleNamespace(resolved=None))
     seen = {}
 
-    def fake_predict(loaded, recipe, reading, present, images, side, show_progress):
+    def fake_predict(loaded, recipe, reading, present, images, show_progress):
         seen["sizes"] = {img.size for face in images for img in face.values()}
-        seen["require_think"] = reading[1]
+        seen["require_think"] = reading.require_think
         raise RuntimeError("stop")
 
     monkeypatch.setattr(explain, "_predict", fake_predict)
     files = write_face(tmp_path, "f", True, 1)
     with pytest.raises(RuntimeError, match="stop"):
-        explain.run(recipe, ws, [str(files["rgb"]), str(files["depth"]), "-"], model=model)
+        explain.run(resolve_explain(recipe, ws, [str(files["rgb"]), str(files["depth"]), "-"], model=str(model)))
     assert seen == {"sizes": {(112, 112)}, "require_think": True}
+
+
+def test_a_model_whose_spec_and_processor_disagree_on_the_side_is_refused(no_model, tmp_path):
+    """Read at either size, the faces would be decoded twice or seen at a size the model never trained on."""
+    from pafas_cli.spec import Spec, write_spec
+
+    recipe, ws, model, calls = no_model
+    write_spec(Path(model), Spec("sft", 112, "think"))
+    files = write_face(tmp_path, "f", True, 1)
+    with pytest.raises(PafasError, match=r"its spec says 112-px images, but its processor .* resizes every image to "
+                                         r"56 px"):
+        resolve_explain(recipe, ws, [str(files["rgb"]), str(files["depth"]), "-"], model=model)
+    assert calls["processor"] == 0
 
 
 def test_eval_require_think_contradicting_the_model_is_refused(tmp_path):

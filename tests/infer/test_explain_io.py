@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from pafas_cli.errors import PafasError
-from pafas_cli.infer.explain_io import faces_from_args, image_side, pair_folder
+from pafas_cli.infer.explain_io import faces_from_args, pair_folder
 
 
 def _png(path: Path, mode: str = "RGB", size=(40, 30)) -> Path:
@@ -62,13 +62,3 @@ def test_folder_duplicates_and_empty_folders(tmp_path):
     empty.mkdir()
     with pytest.raises(PafasError, match="no face images found"):
         pair_folder(empty)
-
-
-def test_image_side_reads_a_pinned_processor_and_falls_back():
-    class Proc:
-        def __init__(self, size):
-            self.image_processor = type("IP", (), {"size": size})()
-
-    assert image_side(Proc({"shortest_edge": 56 * 56, "longest_edge": 56 * 56}), 224) == 56
-    assert image_side(Proc({"shortest_edge": 3136, "longest_edge": 12845056}), 224) == 224
-    assert image_side(object(), 112) == 112

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pafas_cli.errors import PafasError
-from pafas_cli.infer.metrics import eer
+from pafas_cli.metrics import eer
 from pafas_cli.infer.report import comparison_table, dev_threshold, headline, set_metrics
 
 PRINT = ["Spoof Face", "External Spoofing Attacks", "Presentation Media Attacks", "Print Attacks",

@@ -25,6 +25,7 @@ from pafas_cli.config import RECIPES_DIR, load_recipe
 from pafas_cli.workspace import Workspace
 
 from infer_helpers import write_face
+from pafas_cli.infer.plan import resolve_explain
 
 pytestmark = pytest.mark.slow
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -49,7 +50,7 @@ def test_explain_page_screenshot(mini_workspace, tmp_path):
     write_face(faces, "replay_no_depth", False, 13)
     (faces / "replay_no_depth_depth.png").unlink()
     page, shot = tmp_path / "report.html", tmp_path / "shot.png"
-    run(recipe, ws, [str(faces)], model=model, out=tmp_path / "out.jsonl", html=page)
+    run(resolve_explain(recipe, ws, [str(faces)], model=model, out=tmp_path / "out.jsonl", html=page))
     subprocess.run([_browser(), *FLAGS, "--window-size=1100,1250", f"--screenshot={shot}", page.as_uri()],
                    check=True, capture_output=True, timeout=120)
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)

@@ -6,6 +6,7 @@ from pafas_cli.config import load_recipe
 from pafas_cli.console import console
 from pafas_cli.errors import PafasError
 from pafas_cli.model.loader import MODEL_SUBDIR, load_model
+from pafas_cli.model.plan import resolve as plan_model
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def test_init_model_writes_a_loadable_version(ws, paths_version):
 
     recipe = load_recipe("quickstart/model.yaml")
     with console.capture() as captured:
-        folder = init_model.run(recipe, ws, paths="paths:latest")
+        folder = init_model.run(plan_model(recipe, ws, paths="paths:latest"))
     assert folder == ws.root / "model" / "v001" / MODEL_SUBDIR
     assert {"config.json", "model.safetensors", "processor_config.json", "tokenizer.json"} <= {
         p.name for p in folder.iterdir()}
@@ -43,7 +44,7 @@ def test_init_model_needs_a_paths_version(ws):
     from pafas_cli.commands import init_model
 
     with pytest.raises(PafasError, match="no complete 'paths' version"):
-        init_model.run(load_recipe("quickstart/model.yaml"), ws)
+        init_model.run(plan_model(load_recipe("quickstart/model.yaml"), ws))
 
 
 def test_the_image_size_is_inherited_from_the_paths_version_and_a_contradiction_refused(ws, paths_version):
@@ -51,8 +52,8 @@ def test_the_image_size_is_inherited_from_the_paths_version_and_a_contradiction_
     from pafas_cli.spec import read_spec
 
     with pytest.raises(PafasError, match=r"model.image_size: the recipe says 112, but paths:latest was made with 56"):
-        init_model.run(load_recipe("quickstart/model.yaml", ["model.image_size=112"]), ws, paths="paths:latest")
+        init_model.run(plan_model(load_recipe("quickstart/model.yaml", ["model.image_size=112"]), ws, paths="paths:latest"))
     assert ws.latest("model") is None
-    init_model.run(load_recipe("quickstart/model.yaml", ["model.image_size=56"]), ws, paths="paths:latest")
+    init_model.run(plan_model(load_recipe("quickstart/model.yaml", ["model.image_size=56"]), ws, paths="paths:latest"))
     spec = read_spec(ws.root / "model" / "v001")
     assert (spec.stage, spec.image_size, spec.answer_format, spec.derived) == ("model", 56, "think", False)

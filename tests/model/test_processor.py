@@ -12,6 +12,7 @@ from pafas_cli.model.processor import (
     chat_template,
     image_tokens,
     load_processor,
+    pinned_side,
     save_portable,
 )
 
@@ -122,3 +123,21 @@ def test_a_malformed_processor_config_is_one_clear_line(built, ws, tmp_path, tex
         message = str(err.value)
         assert message.startswith(f"{folder / 'processor_config.json'}: not valid JSON") and "\n" not in message
         assert "restore the file" in message and "pafas init-model" in message
+
+
+@pytest.mark.parametrize("side", [56, 112])
+def test_pinned_side_reads_a_saved_processor_without_loading_it(built, tmp_path, side):
+    folder = tmp_path / str(side)
+    save_portable(build_processor(built.processor.tokenizer, side), folder)
+    assert pinned_side(folder) == side
+
+
+def test_a_processor_that_takes_a_range_of_sizes_is_not_pinned(tmp_path):
+    """A hub Qwen2.5-VL's preprocessor_config.json: any size between min and max pixels."""
+    (tmp_path / "preprocessor_config.json").write_text(json.dumps(
+        {"min_pixels": 3136, "max_pixels": 12845056, "patch_size": 14, "merge_size": 2}))
+    assert pinned_side(tmp_path) is None
+    (tmp_path / "preprocessor_config.json").write_text(json.dumps({"size": {"shortest_edge": 50176,
+                                                                             "longest_edge": 50176}}))
+    assert pinned_side(tmp_path) == 224
+    assert pinned_side(tmp_path / "nothing-here") is None

@@ -12,6 +12,7 @@ from pafas_cli.console import console
 from pafas_cli.data import protocols
 from pafas_cli.paths.store import eval_sets, load_sft
 from pafas_cli.workspace import Workspace
+from pafas_cli.paths.plan import resolve as plan_paths
 
 
 def test_run_writes_a_complete_version(tmp_path, monkeypatch, sample_sets):
@@ -21,7 +22,7 @@ def test_run_writes_a_complete_version(tmp_path, monkeypatch, sample_sets):
     recipe = load_recipe("quickstart/paths.yaml", ["paths.n_paths=5"])
     ws = Workspace(tmp_path / "ws")
     with console.capture() as captured:
-        build_paths.run(recipe, ws, show=2)
+        build_paths.run(plan_paths(recipe, ws), show=2)
     out = captured.get()
     version = ws.latest("paths")
     assert version is not None and version.status == "complete"
@@ -47,7 +48,7 @@ def test_summary_shows_missing_images_per_split(tmp_path, monkeypatch, sample_se
     monkeypatch.setattr(protocols, "build_splits", lambda cfg, seed, ws: splits)
     recipe = load_recipe("quickstart/paths.yaml", ["paths.n_paths=2"])
     with console.capture() as captured:
-        build_paths.run(recipe, Workspace(tmp_path / "ws"))
+        build_paths.run(plan_paths(recipe, Workspace(tmp_path / "ws")))
     out = captured.get()
     assert "lines skipped" in out and "train 4 of 40 (10.0%)" in out and "test 1 of 20 (5.0%)" in out
     for line in lost["train"][:3] + lost["test"]:

@@ -7,7 +7,7 @@ an eval's metrics.json), in milliseconds; the slow end-to-end test runs the real
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
+from dataclasses import replace
 
 import pytest
 
@@ -41,73 +41,81 @@ def set_metrics(hter: float, auc: float) -> dict:
 
 
 class FakeStages:
-    """Stage entry functions that record what they were asked and write minimal versions."""
+    """Stages that plan as the real ones do (the recipe sections each records, with the values it would
+    inherit filled in) and write minimal versions, recording what they were asked to run."""
 
     def __init__(self, fail: set[str] | None = None):
         self.calls: list[str] = []
         self.fail = fail or set()
 
-    def _version(self, stage, recipe, ws, sections, inputs, files=None, metrics=None):
-        self.calls.append(stage)
-        if stage in self.fail:
-            raise RuntimeError(f"{stage} failed on purpose")
-        refs = [ws.resolve(ref).as_input(name) for name, ref in inputs]
-        with ws.start(stage, sections, inputs=refs, seed=recipe.seed) as run:
-            for name, text in (files or {"out.txt": f"{stage} {len(self.calls)}"}).items():
+    def _run(self, plan, files=None, metrics=None):
+        self.calls.append(plan.stage)
+        if plan.stage in self.fail:
+            raise RuntimeError(f"{plan.stage} failed on purpose")
+        with plan.start() as run:
+            for name, text in (files or {"out.txt": f"{plan.stage} {len(self.calls)}"}).items():
                 (run.path / name).write_text(text)
-            if stage == "model":
+            if plan.stage == "model":
                 run.set_metrics({"parameters": 1234})
             if metrics:
                 run.set_metrics(metrics)
 
-    def build_paths(self, recipe, ws):
-        d = recipe.to_dict()
-        self._version("paths", recipe, ws, {k: d[k] for k in ("seed", "data", "paths")}, [])
+    @staticmethod
+    def _plan(stage, recipe, ws, inputs=(), **extra):
+        from pafas_cli.plan import Plan
 
-    def init_model(self, recipe, ws, paths):
-        model = asdict(recipe.model)
-        model["image_size"] = 56  # resolved from the paths version, as init-model records it
-        self._version("model", recipe, ws, {"seed": recipe.seed, "model": model}, [("paths", paths)])
+        return Plan(stage, ws, recipe, tuple((name, ws.resolve(ref)) for name, ref in inputs), **extra)
 
-    def sft(self, recipe, ws, resume):
-        cfg = recipe.to_dict()["sft"]
-        self._version("sft", recipe, ws, {"seed": recipe.seed, "sft": cfg},
-                      [("paths", cfg["paths"]), ("model", cfg["model"])])
+    def plan_paths(self, recipe, ws):
+        return self._plan("paths", recipe, ws)
 
-    def rl(self, recipe, ws, resume):
-        cfg = recipe.to_dict()["rl"]
-        cfg.update(require_think=True, max_completion_length=99)  # resolved from the inputs, as rl records them
+    def plan_model(self, recipe, ws, paths):
+        recipe = replace(recipe, model=replace(recipe.model, image_size=56))  # inherited from the paths version
+        return self._plan("model", recipe, ws, [("paths", paths)])
+
+    def plan_sft(self, recipe, ws):
+        return self._plan("sft", recipe, ws, [("paths", recipe.sft.paths), ("model", recipe.sft.model)])
+
+    def plan_rl(self, recipe, ws):
+        recipe = replace(recipe, rl=replace(recipe.rl, require_think=True, max_completion_length=99))  # inherited
+        return self._plan("rl", recipe, ws, [("paths", recipe.rl.paths), ("model", recipe.rl.model)])
+
+    def plan_eval(self, recipe, ws, models, paths, protocol=None):
+        plan = self._plan("eval", recipe, ws, [("paths", paths), ("model0", models[0])])
+        return replace(plan, notes={"model": models[0], "protocol": protocol})
+
+    def plan_baseline(self, recipe, ws):
+        return self._plan("baseline", recipe, ws, [("paths", recipe.baseline.paths)])
+
+    def rl(self, plan):
         curve = {"reward_start": 1.25, "reward_end": 1.75, "format_start": 0.75, "format_end": 1.0, "kl_end": 0.1}
-        self._version("rl", recipe, ws, {"seed": recipe.seed, "rl": cfg},
-                      [("paths", cfg["paths"]), ("model", cfg["model"])], metrics=curve)
+        self._run(plan, metrics=curve)
 
-    def eval(self, recipe, ws, models, paths, protocol=None):
+    def eval(self, plan):
         import json
 
+        protocol = plan.notes["protocol"]
         sets = ["test"] + (["test_missing_depth", "test_missing_ir", "test_missing_both"] if protocol else [])
-        seed = recipe.seed
-        metrics = {"protocol": protocol, "models": {models[0]: {"sets": {
+        seed = plan.seed
+        metrics = {"protocol": protocol, "models": {plan.notes["model"]: {"sets": {
             s: set_metrics(0.1 + 0.01 * seed + 0.02 * i, 0.9 - 0.01 * i) for i, s in enumerate(sets)}}}}
-        d = recipe.to_dict()
-        self._version("eval", recipe, ws, {"seed": seed, "eval": d["eval"], "model": d["model"]},
-                      [("paths", paths), ("model0", models[0])], files={"metrics.json": json.dumps(metrics)})
+        self._run(plan, files={"metrics.json": json.dumps(metrics)})
 
-    def baseline(self, recipe, ws):
+    def baseline(self, plan):
         import json
 
         sets = ["test", "test_missing_depth", "test_missing_ir", "test_missing_both"]
         metrics = {"protocol": "P2", "models": {"baseline": {"sets": {
-            s: {**set_metrics(0.3 + 0.01 * recipe.seed + 0.02 * i, 0.7), "format_rate": None}
+            s: {**set_metrics(0.3 + 0.01 * plan.seed + 0.02 * i, 0.7), "format_rate": None}
             for i, s in enumerate(sets)}}}}
-        d = recipe.to_dict()
-        self._version("baseline", recipe, ws, {"seed": recipe.seed, "baseline": d["baseline"]},
-                      [("paths", d["baseline"]["paths"])], files={"metrics.json": json.dumps(metrics)})
+        self._run(plan, files={"metrics.json": json.dumps(metrics)})
 
     def entry_points(self):
-        from pafas_cli.reproduce.runner import Stages
+        from pafas_cli.reproduce.runner import Stage, Stages
 
-        return Stages(build_paths=self.build_paths, init_model=self.init_model, sft=self.sft, rl=self.rl,
-                      eval=self.eval, baseline=self.baseline)
+        return Stages(build_paths=Stage(self.plan_paths, self._run), init_model=Stage(self.plan_model, self._run),
+                      sft=Stage(self.plan_sft, self._run), rl=Stage(self.plan_rl, self.rl),
+                      eval=Stage(self.plan_eval, self.eval), baseline=Stage(self.plan_baseline, self.baseline))
 
 
 @pytest.fixture

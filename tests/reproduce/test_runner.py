@@ -122,7 +122,7 @@ def test_an_eval_without_the_protocol2_sets_is_not_the_pafas_models_eval(grid, s
     combo = make_runner(grid, s, stages, tmp_path, synth).combo("W", 0)
     model, paths = combo.ref("rl:full:paper"), combo.ref("paths:full")
     # An eval of the PA-FAS model on the test set only (what `pafas eval` makes without --protocol P2).
-    stages.eval(grid.recipe("eval", ["seed=0"]), combo.ws, models=[model], paths=paths)
+    stages.eval(stages.plan_eval(grid.recipe("eval", ["seed=0"]), combo.ws, models=[model], paths=paths))
     assert combo.lookup("eval:rl:full:paper") is None
     assert make_runner(grid, s, stages, tmp_path, synth).run() == 0
     assert [r["cell"] for r in read_cells(tmp_path / "cells.jsonl")] == ["p1-W-s0-full_rl", "p2-W-s0-full_rl"]

@@ -32,7 +32,8 @@ WIDTH, HEIGHT = 1100, 1000
 
 
 def _service():
-    from pafas_cli.serve.service import Limits, Reading, Threshold
+    from pafas_cli.infer.plan import Reading
+    from pafas_cli.serve.service import Limits, Threshold
 
     if os.environ.get("PAFAS_SERVE_SCREENSHOT_WS"):
         from pafas_cli.commands.serve import load_service, prepare
@@ -40,7 +41,7 @@ def _service():
         from pafas_cli.workspace import Workspace
 
         ws = Workspace(os.environ["PAFAS_SERVE_SCREENSHOT_WS"])
-        return load_service(load_recipe(RECIPES_DIR / "quickstart" / "eval.yaml"), ws, prepare(ws))
+        return load_service(load_recipe(RECIPES_DIR / "quickstart" / "eval.yaml"), ws, prepare(load_recipe(None, []), ws))
     from infer_helpers import build_tiny_model, overfit
     from pafas_cli.infer.html import LABELS
     from pafas_cli.paths.taxonomy import default_taxonomy

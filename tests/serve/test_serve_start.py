@@ -37,20 +37,20 @@ def test_the_threshold_comes_from_the_newest_eval_that_scored_this_model(ws):
 
     with pytest.raises(PafasError, match=r"no complete eval version evaluated model:v001.*pafas eval --model "
                                          r"model:v001.*--threshold"):
-        prepare(ws, "model:v001")
+        prepare(load_recipe(None, []), ws, "model:v001")
     add_eval(ws, ["model:v001"], [0.2])  # eval:v001
     add_eval(ws, ["model:v002", "model:v001"], [0.9, 0.6])  # eval:v002: model:v001 is its second model
     add_eval(ws, ["model:v002"], [0.8])  # eval:v003: another model only
     with pytest.raises(RuntimeError):
         add_eval(ws, ["model:v001"], [0.1], status_ok=False)  # eval:v004: failed, never read
-    plan = prepare(ws, "model:v001")
+    plan = prepare(load_recipe(None, []), ws, "model:v001")
     assert (plan.threshold.value, plan.threshold.source) == (0.6, "eval:v002")
-    assert prepare(ws, "model:v002").threshold.source == "eval:v003"
-    given = prepare(ws, "model:v001", threshold=0.25).threshold
+    assert prepare(load_recipe(None, []), ws, "model:v002").threshold.source == "eval:v003"
+    given = prepare(load_recipe(None, []), ws, "model:v001", threshold=0.25).threshold
     assert (given.value, given.source) == (0.25, "--threshold")
     for bad in (-0.1, 1.5, float("nan")):
         with pytest.raises(PafasError, match="--threshold must be a liveness score within 0-1"):
-            prepare(ws, "model:v001", threshold=bad)
+            prepare(load_recipe(None, []), ws, "model:v001", threshold=bad)
 
 
 @pytest.mark.fault

@@ -7,6 +7,7 @@ import pytest
 from pafas_cli.config import load_recipe
 from pafas_cli.errors import PafasError
 from pafas_cli.train.checks import check_dataset, check_model
+from pafas_cli.train.plan import resolve_rl
 
 USER = {"role": "user", "content": [{"type": "text", "text": "RGB:"}, {"type": "image"}, {"type": "image"},
                                     {"type": "image"}, {"type": "text", "text": "live or spoof?"}]}
@@ -74,5 +75,5 @@ def test_rl_batch_not_divisible_fails_before_loading_anything(tmp_path):
 
     recipe = load_recipe(None, ["rl.batch_size=6", "rl.num_generations=4"])
     with pytest.raises(PafasError, match="rl.batch_size: 1 process"):
-        rl.run(recipe, Workspace(tmp_path))
+        rl.run(resolve_rl(recipe, Workspace(tmp_path)))
     assert not any(tmp_path.iterdir())

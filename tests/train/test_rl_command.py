@@ -9,6 +9,7 @@ import re
 import pytest
 
 from pafas_cli.config import load_recipe
+from pafas_cli.train.plan import resolve_rl
 
 TINY = ["rl.model=model:latest", "rl.batch_size=8", "rl.num_generations=4", "rl.max_completion_length=8",
         "rl.max_steps=2", "rl.logging_steps=1", "rl.mask_truncated_completions=false", "rl.save_steps=0", "rl.warmup_steps=0", "rl.beta=0.0",
@@ -37,7 +38,7 @@ def _weights(folder):
 def test_rl_logs_each_reward_and_samples_completions(workspace):
     from pafas_cli.commands import rl
 
-    rl.run(load_recipe(None, TINY), workspace)
+    rl.run(resolve_rl(load_recipe(None, TINY), workspace))
     version = workspace.root / "rl" / "v001"
     meta = json.loads((version / "manifest.json").read_text())
     assert meta["status"] == "complete" and meta["metrics"]["steps"] == 2

@@ -9,6 +9,7 @@ import pytest
 
 from pafas_cli.config import load_recipe
 from runs import kill_at_checkpoint, manifest, pafas, sets, steps_logged
+from pafas_cli.train.plan import resolve_sft
 
 TINY = ["sft.batch_size=4", "sft.warmup_steps=0", "sft.logging_steps=2"]
 
@@ -17,7 +18,7 @@ TINY = ["sft.batch_size=4", "sft.warmup_steps=0", "sft.logging_steps=2"]
 def test_sft_writes_a_complete_version(workspace):
     from pafas_cli.commands import sft
 
-    sft.run(load_recipe(None, [*TINY, "sft.max_steps=4", "sft.save_steps=2"]), workspace)
+    sft.run(resolve_sft(load_recipe(None, [*TINY, "sft.max_steps=4", "sft.save_steps=2"]), workspace))
     version = workspace.root / "sft" / "v001"
     meta = manifest(version)
     assert meta["status"] == "complete" and meta["metrics"]["steps"] == 4
@@ -78,7 +79,7 @@ def test_a_diverging_run_fails_and_is_never_latest(workspace):
     recipe = load_recipe(None, [*TINY, "sft.max_steps=6", "sft.save_steps=0", "sft.logging_steps=1",
                                 "sft.learning_rate=1e30", "sft.max_grad_norm=0"])
     with pytest.raises(PafasError, match="NaN|nan|inf"):
-        sft.run(recipe, workspace)
+        sft.run(resolve_sft(recipe, workspace))
     assert workspace.latest("sft") is None
     [partial] = [p for p in (workspace.root / "sft").iterdir() if p.name.endswith(".partial")]
     assert manifest(partial)["status"] == "failed"

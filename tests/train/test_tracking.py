@@ -6,6 +6,7 @@ import pytest
 
 from pafas_cli.config import load_recipe
 from pafas_cli.errors import PafasError
+from pafas_cli.train.plan import resolve_rl, resolve_sft
 
 SFT = ["sft.batch_size=4", "sft.warmup_steps=0", "sft.logging_steps=1", "sft.max_steps=2", "sft.save_steps=0"]
 RL = ["rl.model=model:latest", "rl.batch_size=8", "rl.num_generations=4", "rl.max_completion_length=8",
@@ -42,7 +43,7 @@ def test_tensorboard_logs_loss_and_reward_into_the_version(workspace):
     pytest.importorskip("tensorboard", reason="the track extra is not installed: pip install 'pafas[track]'")
     from pafas_cli.commands import rl, sft
 
-    sft.run(load_recipe(None, [*SFT, "sft.report_to=[tensorboard]"]), workspace)
+    sft.run(resolve_sft(load_recipe(None, [*SFT, "sft.report_to=[tensorboard]"]), workspace))
     version = workspace.root / "sft" / "v001"
     logged = scalars(version / "runs")
     assert [step for step, _ in logged["train/loss"]] == [1, 2]
@@ -50,7 +51,7 @@ def test_tensorboard_logs_loss_and_reward_into_the_version(workspace):
     assert '"run_name": "sft:v001"' in run_args(version / "runs")
     assert not (version / "checkpoints").exists(), "the events live in the version, not the removed checkpoints"
 
-    rl.run(load_recipe(None, [*RL, "rl.report_to=[tensorboard]"]), workspace)
+    rl.run(resolve_rl(load_recipe(None, [*RL, "rl.report_to=[tensorboard]"]), workspace))
     version = workspace.root / "rl" / "v001"
     logged = scalars(version / "runs")
     for tag in ("train/loss", "train/reward", "train/rewards/format/mean", "train/rewards/classification/mean"):
@@ -95,7 +96,7 @@ def test_a_tracker_that_is_not_installed_is_one_line_before_any_version(workspac
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "wandb" else real(name, *a))
     with pytest.raises(PafasError, match=r"sft.report_to: wandb is not installed: pip install wandb"):
-        sft.run(load_recipe(None, [*SFT, "sft.report_to=[wandb]"]), workspace)
+        sft.run(resolve_sft(load_recipe(None, [*SFT, "sft.report_to=[wandb]"]), workspace))
     assert not (workspace.root / "sft").exists()
 
 

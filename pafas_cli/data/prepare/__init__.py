@@ -19,20 +19,16 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-
+from pafas_cli.data import registry
 from pafas_cli.data.config import DataConfig
-from pafas_cli.data.prepare import casia_surf, cefa, padisi, wmca
 from pafas_cli.data.prepare.core import (
-    LIST_WORD, PREPARE_VERSION, Video, file_digest, list_line, output_paths, save_png, write_text,
+    PREPARE_VERSION, Video, file_digest, list_line, output_paths, save_png, write_text,
 )
 from pafas_cli.data.sample import LIVE, FaceSample
 from pafas_cli.data.sources import check_root
 from pafas_cli.data.sources.profiles import check_mix
-from pafas_cli.data.sources.reading import SPLITS, Problems
+from pafas_cli.data.sources.reading import SPLITS, Problems, list_name
 from pafas_cli.errors import PafasError
-
-DATASETS: dict[str, ModuleType] = {"casia-surf": casia_surf, "cefa": cefa, "wmca": wmca, "padisi": padisi}
 
 
 @dataclass
@@ -60,11 +56,11 @@ def prepare(dataset: str, root: str | Path, out: str | Path, cfg: DataConfig, pr
     from pafas_cli.data.protocols import check_missing, options_of
     from pafas_cli.workspace import write_json
 
-    if dataset not in DATASETS:
-        raise PafasError(f"pafas prepare: unknown dataset '{dataset}' (one of {', '.join(DATASETS)})")
+    if dataset not in registry.preparable():
+        raise PafasError(f"pafas prepare: unknown dataset '{dataset}' (one of {', '.join(registry.preparable())})")
     started = time.perf_counter()
-    module = DATASETS[dataset]
-    domain = module.DOMAIN
+    source = registry.SOURCES[dataset]
+    module, domain = source.prepare_module(), source.letter
     root = check_root(dataset, root).resolve()
     out = Path(out).expanduser().resolve()
     if out == root or root in out.parents:
@@ -128,7 +124,7 @@ def prepare(dataset: str, root: str | Path, out: str | Path, cfg: DataConfig, pr
     lists = {}
     for split in SPLITS:
         lines = sorted(list_line(rels, label, attack) for rels, label, attack, _ in faces[split])
-        lists[split] = out / f"{domain}-{LIST_WORD[split]}.txt"
+        lists[split] = out / list_name(domain, split)
         write_text(lists[split], "".join(line + "\n" for line in lines))
     counts = {split: _counts(faces[split]) for split in SPLITS}
     seconds = round(time.perf_counter() - started, 2)
@@ -176,4 +172,4 @@ def _sources(info: dict) -> dict:
     return {"lists": files, **{k: v for k, v in info.items() if k != "lists"}}
 
 
-__all__ = ["DATASETS", "Prepared", "Video", "prepare"]
+__all__ = ["Prepared", "Video", "prepare"]

@@ -15,7 +15,6 @@ from pafas_cli.data.prepare.core import Video, group_samples, load_files
 from pafas_cli.data.sources import read_source
 from pafas_cli.data.sources.reading import SPLITS, ListOptions, Problems
 
-DOMAIN = "S"
 RULES = {
     "frames": "per video folder, up to data.prepare.frames frames evenly spaced among those the list names "
               "(the centres of equal segments, natural order of the frame names)",

@@ -16,7 +16,6 @@ from pafas_cli.data.prepare.casia_surf import plan_lists
 from pafas_cli.data.prepare.core import Video, load_files
 from pafas_cli.data.sources.reading import ListOptions, Problems
 
-DOMAIN = "C"
 RULES = {**SURF_RULES, "frames": SURF_RULES["frames"] + "; a video-folder line gives that many frames of the "
                                                         "folder's RGB (`profile`/`color`) frames"}
 load = load_files

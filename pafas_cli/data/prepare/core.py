@@ -31,7 +31,6 @@ PREPARE_VERSION = 1
 # The folder of each modality in the output (the names the modality guard and the adapters read).
 OUTPUT_FOLDERS = {"rgb": "color", "depth": "depth", "ir": "ir"}
 # Toolkit split -> the word of the output list's name (MMDG's).
-LIST_WORD = {"train": "train", "dev": "val", "test": "test"}
 SAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
 
 

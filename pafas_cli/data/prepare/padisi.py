@@ -29,12 +29,10 @@ from pafas_cli.data.images import npz_pixels
 from pafas_cli.data.prepare.core import Video
 from pafas_cli.data.sample import LIVE, SPOOF
 from pafas_cli.data.sources import read_source
-from pafas_cli.data.sources.listfile import candidates
 from pafas_cli.data.sources.padisi import GROUND_TRUTH, find_ground_truth, npz_index, pai_attack, read_ground_truth
-from pafas_cli.data.sources.reading import SPLITS, ListOptions, Problems, search_list
+from pafas_cli.data.sources.reading import SPLITS, ListOptions, Problems, candidates, search_list
 from pafas_cli.errors import PafasError
 
-DOMAIN = "P"
 RULES = {
     "frames": "one: each .npz holds one capture",
     "crop": "none: the release's 320x256 face crops",

@@ -32,14 +32,12 @@ from pafas_cli.data.config import DataConfig
 from pafas_cli.data.images import normalise_depth
 from pafas_cli.data.prepare.core import Video
 from pafas_cli.data.sample import LIVE, SPOOF
-from pafas_cli.data.sources.listfile import candidates
 from pafas_cli.data.sources.reading import (
     SPLITS, WMCA_NAME, ListOptions, Problems, decide_attack, named_attack, natural_key, parse_label, pick_evenly,
-    explicit_list, read_rows, search_list,
+    candidates, explicit_list, read_rows, search_list,
 )
 from pafas_cli.errors import PafasError
 
-DOMAIN = "W"
 RULES = {
     "frames": "MMDG lists: the frames they name (<name>/color/0012.jpg = Frame_12), at most data.prepare.frames per "
               "video, evenly spaced; no lists: data.prepare.frames evenly spaced among the Frame_<i> both files hold",

@@ -10,42 +10,13 @@ per split, the label polarity, path-prefix remaps.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
+from pafas_cli.data.registry import SOURCES, Source
 from pafas_cli.data.sample import FaceSample
-from pafas_cli.data.sources import casia_surf, cefa, listfile, padisi, wmca
 from pafas_cli.data.sources.reading import SPLITS, ListOptions, Problems
 from pafas_cli.errors import PafasError
-
-Reader = Callable[[Path, str, Sequence[str], Problems, ListOptions], dict[str, list[FaceSample]]]
-
-
-@dataclass(frozen=True)
-class Source:
-    """A dataset adapter: `read(root, domain, splits, problems, options)` -> samples per split."""
-
-    name: str
-    # MMDG domain letter of this dataset ("" = the lists say).
-    domain: str
-    title: str
-    # Where to get the data and what the root must hold (shown when the root is missing).
-    obtain: str
-    reader: Reader
-
-
-SOURCES: dict[str, Source] = {
-    s.name: s
-    for s in (
-        Source("casia-surf", "S", "CASIA-SURF", casia_surf.OBTAIN, casia_surf.read),
-        Source("cefa", "C", "CASIA-SURF CeFA", cefa.OBTAIN, cefa.read),
-        Source("wmca", "W", "WMCA", wmca.OBTAIN, wmca.read),
-        Source("padisi", "P", "PADISI-Face (USC)", padisi.OBTAIN, padisi.read),
-        Source("list", "", "list files", listfile.OBTAIN, listfile.read),
-        Source("synthetic", "", "synthetic benchmark", listfile.OBTAIN_SYNTH, listfile.read),
-    )
-}
 
 
 def get_source(name: str) -> Source:
@@ -64,23 +35,27 @@ def read_source(name: str, root: str | Path, domain: str = "", splits: Sequence[
     """
     source = get_source(name)
     root = check_root(name, root)
-    domain = domain or source.domain
+    domain = domain or source.letter
     if not domain:
         raise PafasError(f"source '{name}' needs a domain name (the D of its D-train.txt lists)")
-    return source.reader(root.resolve(), domain, tuple(splits), problems or Problems(), options or ListOptions(lists))
+    return source.module().read(root.resolve(), domain, tuple(splits), problems or Problems(),
+                                options or ListOptions(lists))
 
 
 def check_root(name: str, root: str | Path) -> Path:
     """The dataset root as a Path, or a PafasError saying where to get the data and how to pass --root."""
     source = get_source(name)
+    obtain = getattr(source.module(), source.obtain)
     if not str(root):
-        raise PafasError(f"data.root is empty: {source.title} needs its dataset folder. {source.obtain}")
+        raise PafasError(f"data.root is empty: {source.title} needs its dataset folder. {obtain}")
     path = Path(root).expanduser()
     if not path.is_dir():
-        raise PafasError(f"dataset root {path} does not exist. {source.obtain}")
+        raise PafasError(f"dataset root {path} does not exist. {obtain}")
     return path
 
 
 def list_domains(root: str | Path, lists: str = "") -> list[str]:
     """Domains a `list`/`synthetic` root holds: the D of every `D-train.txt`, `D-val.txt` or `D-test.txt`."""
+    from pafas_cli.data.sources import listfile
+
     return listfile.domains(Path(root).expanduser(), lists)

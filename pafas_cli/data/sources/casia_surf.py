@@ -18,8 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pafas_cli.data.sample import FaceSample
-from pafas_cli.data.sources.listfile import candidates
-from pafas_cli.data.sources.reading import ListOptions, Problems, locate_list, read_list
+from pafas_cli.data.sources.reading import ListOptions, Problems, candidates, locate_list, read_list
 
 OBTAIN = ("CASIA-SURF is licence-gated: request it from CASIA/CBSR "
           "(https://sites.google.com/qq.com/face-anti-spoofing/dataset-download/casia-surfcvpr2019), then pass "

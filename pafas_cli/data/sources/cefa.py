@@ -24,8 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pafas_cli.data.sample import FaceSample
-from pafas_cli.data.sources.listfile import candidates
-from pafas_cli.data.sources.reading import ListOptions, Problems, locate_list, read_list
+from pafas_cli.data.sources.reading import ListOptions, Problems, candidates, locate_list, read_list
 
 OBTAIN = ("CeFA is licence-gated: request it from CASIA (see https://github.com/liuajian/CASIA-FAS-Dataset), then "
           "pass --root /path/to/CeFA, the folder holding C-train.txt (MMDG) or the 4@1_train.txt protocol files, "

@@ -12,21 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pafas_cli.data.sample import FaceSample
-from pafas_cli.data.sources.reading import ListOptions, Problems, locate_list, read_list
+from pafas_cli.data.sources.reading import ListOptions, Problems, candidates, locate_list, read_list
+from pafas_cli.data.sources.wmca import per_attack_map
 
 OBTAIN = ("Point --root (data.root) at the folder the list paths are relative to; it must hold "
           "<D>-train.txt, <D>-val.txt and <D>-test.txt (or MMDG-Benchmark/<D>-*.txt), e.g. C-train.txt.")
 OBTAIN_SYNTH = ("Generate it with `pafas synth --out DIR` and pass --root DIR, or leave data.root empty to "
                 "use (and on first use create) synth:latest in the workspace.")
-# Toolkit split name -> the word MMDG list names use.
-LIST_WORD = {"train": "train", "dev": "val", "test": "test"}
 LIST_NAME = re.compile(r"^([A-Za-z0-9]+)-(train|val|test)\.txt$")
-
-
-def candidates(domain: str, split: str, lists: str = "") -> list[str]:
-    """Where an MMDG list of `domain` and `split` may lie, relative to the root."""
-    name = f"{domain}-{LIST_WORD[split]}.txt"
-    return [f"{lists}/{name}"] if lists else [name, f"MMDG-Benchmark/{name}"]
 
 
 def domains(root: Path, lists: str = "") -> list[str]:
@@ -38,8 +31,6 @@ def domains(root: Path, lists: str = "") -> list[str]:
 
 def read(root: Path, domain: str, splits: Sequence[str], problems: Problems,
          options: ListOptions) -> dict[str, list[FaceSample]]:
-    from pafas_cli.data.sources.wmca import per_attack_map
-
     # WMCA's per-attack lists, where they lie next to the lists, type the W spoofs here too.
     evidence = {options.remap_path(rel): (word, "a WMCA per-attack list")
                 for rel, word in per_attack_map(root, options.lists).items()}

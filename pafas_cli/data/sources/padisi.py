@@ -19,8 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from pafas_cli.data.sample import FaceSample
-from pafas_cli.data.sources.listfile import candidates
-from pafas_cli.data.sources.reading import ListOptions, Problems, locate_list, read_list
+from pafas_cli.data.sources.reading import ListOptions, Problems, candidates, locate_list, read_list
 from pafas_cli.errors import PafasError
 
 OBTAIN = ("PADISI-Face needs a signed data-sharing agreement (https://github.com/vimal-isi-edu/PADISI_USC_Dataset, "

@@ -12,9 +12,8 @@ or whose spoofs are mostly untyped where the release types them, is named in a w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-
 from pafas_cli.data.attacks import SPOOF_PATH, attack_path
+from pafas_cli.data.registry import by_letter
 from pafas_cli.data.sample import LIVE, SPOOF, FaceSample
 
 # Splits smaller than this are not judged (a handful of faces says nothing about a share).
@@ -23,39 +22,20 @@ MIN_FACES = 20
 SLACK = 2.5
 
 
-@dataclass(frozen=True)
-class Profile:
-    title: str
-    # The live share of the dataset's MMDG lists (train/val; test is close for all but C).
-    live_share: float
-    # The attack words the dataset holds (a sample's attack must lie on the path of one of them).
-    attacks: tuple[str, ...]
-    # Whether the release types its attacks (so mostly untyped spoofs mean the types were lost).
-    typed: bool = True
-
-
-PROFILES: dict[str, Profile] = {
-    "C": Profile("CASIA-SURF CeFA", 0.25, ("print", "replay", "rigidmask", "flexiblemask")),
-    "P": Profile("PADISI-Face", 0.54, ("print", "replay", "mask", "accessory", "paper-cutout", "makeup", "tattoo"),
-                 typed=False),
-    "S": Profile("CASIA-SURF", 0.143, ("print",)),
-    "W": Profile("WMCA", 0.21, ("print", "replay", "mask", "glasses", "accessory", "makeup")),
-}
-# The dataset letter each real source stands for.
-SOURCE_LETTER = {"casia-surf": "S", "cefa": "C", "padisi": "P", "wmca": "W"}
-
-
 def check_mix(samples: Sequence[FaceSample], letter: str, what: str) -> list[str]:
-    """Warnings (one line each) for a split of dataset `letter` that is far off its documented figures."""
-    profile = PROFILES.get(letter)
+    """Warnings (one line each) for a split of dataset `letter` that is far off its documented figures (the
+    dataset's profile in the source registry)."""
+    dataset = by_letter(letter)
+    profile = dataset.profile if dataset is not None else None
     if profile is None or len(samples) < MIN_FACES:
         return []
+    title = dataset.title
     warnings = []
     live = sum(s.label == LIVE for s in samples)
     share = live / len(samples)
     low, high = profile.live_share / SLACK, 1 - (1 - profile.live_share) / SLACK
     if not low <= share <= high:
-        warnings.append(f"{what}: {live} of {len(samples)} faces are live ({share:.0%}), while {profile.title}'s "
+        warnings.append(f"{what}: {live} of {len(samples)} faces are live ({share:.0%}), while {title}'s "
                         f"lists hold about {profile.live_share:.0%} live faces; is the label polarity flipped "
                         "(data.label_polarity) or the list another dataset's?")
     allowed = [attack_path(word) for word in profile.attacks]
@@ -63,11 +43,11 @@ def check_mix(samples: Sequence[FaceSample], letter: str, what: str) -> list[str
     foreign = sorted({s.attack[-1] for s in spoofs if s.attack != SPOOF_PATH
                       and not any(_on_path(s.attack, path) for path in allowed)})
     if foreign:
-        warnings.append(f"{what}: attack types {', '.join(foreign)} are not among {profile.title}'s "
+        warnings.append(f"{what}: attack types {', '.join(foreign)} are not among {title}'s "
                         f"({', '.join(profile.attacks)}); is the list another dataset's?")
     untyped = sum(s.attack == SPOOF_PATH for s in spoofs)
     if profile.typed and len(spoofs) >= MIN_FACES // 2 and untyped > len(spoofs) / 2:
-        warnings.append(f"{what}: {untyped} of {len(spoofs)} spoofs have no attack type, while {profile.title} "
+        warnings.append(f"{what}: {untyped} of {len(spoofs)} spoofs have no attack type, while {title} "
                         "types its attacks; were the type-bearing folder names lost (anonymised or renamed)?")
     return warnings
 

@@ -29,6 +29,19 @@ from pafas_cli.data.sample import LIVE, MODALITIES, SPOOF, FaceSample
 from pafas_cli.errors import PafasError
 
 SPLITS = ("train", "dev", "test")
+# Toolkit split name -> the word MMDG list names use (`<D>-train.txt`, `<D>-val.txt`, `<D>-test.txt`).
+LIST_WORD = {"train": "train", "dev": "val", "test": "test"}
+
+
+def list_name(domain: str, split: str) -> str:
+    """The MMDG list file of `domain` and `split`, e.g. W-val.txt."""
+    return f"{domain}-{LIST_WORD[split]}.txt"
+
+
+def candidates(domain: str, split: str, lists: str = "") -> list[str]:
+    """Where an MMDG list of `domain` and `split` may lie, relative to the root."""
+    name = list_name(domain, split)
+    return [f"{lists}/{name}"] if lists else [name, f"MMDG-Benchmark/{name}"]
 # CeFA-Race video folders are Race_ID_AcqDevice_Session_PAI; PAI 1 real, 2 cloth print, 3 photo print,
 # 4 screen (liuajian/CASIA-FAS-Dataset CASIA_CeFA/readme.md).
 CEFA_RACE = re.compile(r"^\d_\d{3}_\d_\d_(\d)$")

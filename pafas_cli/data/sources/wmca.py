@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pafas_cli.data.sample import FaceSample
-from pafas_cli.data.sources.listfile import candidates
-from pafas_cli.data.sources.reading import ListOptions, Problems, locate_list, read_list, read_rows
+from pafas_cli.data.sources.reading import ListOptions, Problems, candidates, locate_list, read_list, read_rows
 
 OBTAIN = ("WMCA is licence-gated: request it from the Idiap Research Institute (https://www.idiap.ch/dataset/wmca), "
           "then run `pafas prepare wmca --root /path/to/WMCA --out DIR` (docs/data.md) and pass --root DIR, or pass "

@@ -26,13 +26,13 @@ import numpy as np
 from PIL import Image
 
 from pafas_cli.data.config import SYNTH_VERSION
+from pafas_cli.data.sources.reading import list_name
 from pafas_cli.data.synth.domains import DOMAIN_SPECS, DOMAINS, SPLIT_SHARE, SPLITS, Domain, attack_mix
 from pafas_cli.data.synth.face import Subject, make_subject
 from pafas_cli.data.synth.scenes import Setting, render_scene
 from pafas_cli.data.synth.sensors import capture
 
 GENERATOR_VERSION = SYNTH_VERSION
-LIST_WORD = {"train": "train", "dev": "val", "test": "test"}
 INFO_FILE = "synth.json"
 # Samples per unit of work handed to a worker process.
 CHUNK = 50
@@ -181,7 +181,7 @@ def generate(out: Path, per_domain: int, seed: int, workers: int | None = None, 
         r = rels[item]
         lines[(item.domain, item.split)].append(f"{r[0]} {r[1]} {r[2]} {int(item.slug == 'live')} {item.slug}")
     for (domain, split), rows in lines.items():
-        (out / f"{domain}-{LIST_WORD[split]}.txt").write_bytes("".join(r + "\r\n" for r in rows).encode())
+        (out / list_name(domain, split)).write_bytes("".join(r + "\r\n" for r in rows).encode())
     counts = Counter((i.domain, i.split, i.slug) for i in items)
     info = {
         "generator_version": GENERATOR_VERSION, "seed": seed, "per_domain": per_domain,

@@ -15,7 +15,7 @@ from pafas_cli.cli import app
 def test_help_names_the_datasets_and_gives_an_example():
     result = CliRunner().invoke(app, ["prepare", "--help"])
     assert result.exit_code == 0
-    assert "casia-surf, cefa, wmca or padisi" in result.output and "Example" in result.output
+    assert "casia-surf, cefa, wmca, padisi" in " ".join(result.output.split()) and "Example" in result.output
 
 
 def test_a_wrong_root_or_dataset_is_one_line(tmp_path: Path):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from pafas_cli.errors import PafasError
-from pafas_cli.infer import metrics as m
+from pafas_cli import metrics as m
 
 
 def _random_set(seed: int, n: int = 200, ties: bool = False):
