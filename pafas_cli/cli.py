@@ -63,7 +63,7 @@ DEFAULT_RECIPE = {
 def _workspace():
     from pafas_cli.workspace import Workspace
 
-    return Workspace(_state["workspace"])
+    return Workspace(_state["workspace"]).check()
 
 
 def _recipe(command: str, recipe: Path | None, sets: list[str] | None, echo: bool = True, **shortcuts: object):

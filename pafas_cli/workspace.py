@@ -222,6 +222,17 @@ class Workspace:
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root is not None else default_root()
 
+    def check(self) -> "Workspace":
+        """This workspace, or a PafasError when its root exists and is no folder (a file, say)."""
+        if self.root.exists() and not self.root.is_dir():
+            raise PafasError(f"--workspace {self.root}: a file, not a folder; a workspace is a folder of stage "
+                             "versions (it is created on the first run)")
+        return self
+
+    def count(self) -> int:
+        """How many versions (of any status) the workspace holds."""
+        return sum(len(self.versions(stage)) for stage in self.stages())
+
     # -- listing -------------------------------------------------------------------------
     def versions(self, stage: str, include_partial: bool = True) -> list[VersionInfo]:
         stage_dir = self.root / stage
@@ -557,6 +568,27 @@ def _quick_fingerprint(path: Path) -> str:
         st = file.stat()
         digest.update(f"{file.name}:{st.st_size}:{int(st.st_mtime)}".encode())
     return digest.hexdigest()[:16]
+
+
+def nearby_workspaces(near: Path, depth: int = 2, limit: int = 5) -> list[tuple[Path, int]]:
+    """Folders within `depth` levels below `near` that hold versions, with their version counts (most first):
+    where a user who ran `make demo` (workspace/demo) may have meant to look."""
+    found: list[tuple[Path, int]] = []
+    frontier = [near]
+    for _ in range(depth):
+        children = []
+        for folder in frontier:
+            try:
+                children += sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+            except OSError:
+                continue
+        for child in children:
+            if any((child / stage).is_dir() for stage in STAGES):
+                count = Workspace(child).count()
+                if count:
+                    found.append((child, count))
+        frontier = [c for c in children if c.name not in STAGES]
+    return sorted(found, key=lambda f: -f[1])[:limit]
 
 
 def _command_for(stage: str) -> str:

@@ -51,6 +51,29 @@ def test_ls_on_empty_workspace(tmp_path):
     assert "no versions yet" in out.stdout
 
 
+def test_ls_on_an_empty_workspace_names_the_workspaces_nearby(tmp_path):
+    """After `make demo` (which writes workspace/demo) a plain `pafas ls` looks in ./workspace."""
+    version = tmp_path / "workspace" / "demo" / "sft" / "v001"
+    version.mkdir(parents=True)
+    (version / "manifest.json").write_text('{"stage": "sft", "version": "v001", "status": "complete"}')
+    out = pafas("ls", cwd=tmp_path)
+    assert out.returncode == 0
+    assert "no versions yet" in out.stdout and "found 1 version in workspace/demo" in out.stdout
+    assert "export PAFAS_WORKSPACE=workspace/demo" in out.stdout
+    listed = pafas("--workspace", "workspace/demo", "ls", cwd=tmp_path)
+    assert listed.returncode == 0 and "sft:v001" in listed.stdout
+
+
+def test_ls_of_an_unknown_stage_and_a_workspace_that_is_a_file_are_errors(tmp_path):
+    bogus = pafas("--workspace", str(tmp_path), "ls", "bogus")
+    assert bogus.returncode == 2 and "no stage 'bogus' (stages: synth, paths, model, sft, rl" in bogus.stderr
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for args in (["ls"], ["show", "sft:latest"], ["build-paths"]):
+        out = pafas("--workspace", str(afile), *args)
+        assert out.returncode == 2 and f"--workspace {afile}: a file, not a folder" in out.stderr, args
+
+
 def test_offline_variables_are_set_before_imports():
     code = "import os; from pafas_cli.env import configure_network; configure_network(); print(os.environ['HF_HUB_OFFLINE'])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

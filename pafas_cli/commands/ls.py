@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from rich.markup import escape
 
 from pafas_cli.console import console, fmt, rows_table
 from pafas_cli.errors import PafasError
-from pafas_cli.workspace import Workspace
+from pafas_cli.workspace import STAGES, Workspace, nearby_workspaces
 
 STATUS_STYLE = {"complete": "green", "running": "yellow", "failed": "red", "interrupted": "red",
                 "corrupt": "bold red"}
@@ -20,9 +23,18 @@ def metrics_cell(metrics: dict, limit: int = 4) -> str:
 
 def run(ws: Workspace, stage: str | None = None) -> None:
     """List every version; a corrupt manifest is marked in its row, the rest still list, then one error line."""
+    known = list(dict.fromkeys([*STAGES, *(s for s in ws.stages() if ws.versions(s))]))
+    if stage is not None and stage not in known:
+        raise PafasError(f"pafas ls: no stage '{stage}' (stages: {', '.join(known)})")
     stages = [stage] if stage else ws.stages()
     if not stages or not any(ws.versions(s) for s in stages):
-        console.print(f"workspace {ws.root} has no versions yet (start with `pafas build-paths`)")
+        what = f"no {stage} versions" if stage else "no versions"
+        console.print(f"{what} yet in the workspace {ws.root} (start with `pafas build-paths`)", highlight=False)
+        others = [(p, n) for p, n in nearby_workspaces(Path.cwd()) if p.resolve() != ws.root.resolve()]
+        for path, count in others:
+            shown = os.path.relpath(path)
+            console.print(f"  found {count} version{'s' * (count != 1)} in {shown}: `pafas --workspace {shown} ls`, or "
+                          f"`export PAFAS_WORKSPACE={shown}`", highlight=False)
         return
     rows, broken = [], []
     for name in stages:

@@ -8,9 +8,11 @@ writes `out/<D>-{train,val,test}.txt` (`rgb depth ir label attack`, 1 = live) an
 
 Missing or unreadable files go through the same machinery as build-paths (`data.on_missing`,
 `data.max_missing`, counted per split); lists that are far off the dataset's documented live share or
-attack mix are named in a warning before anything is written. Every file is written atomically, frames
-already written are kept, and the lists come last: an interrupted run is continued by running it again,
-and a second run over a complete output writes nothing new.
+attack mix are named in a warning before anything is written, and so are files the plan already finds
+missing beyond `data.max_missing`. Every file is written atomically, frames already written are kept, and the
+lists and the manifest come last, so no list ever names a frame that is not there: a run that fails later
+(frames unreadable while loading, beyond `data.max_missing`; a full disk; Ctrl-C) leaves complete frame files
+only, which the next run keeps and continues from. A second run over a complete output writes nothing new.
 """
 
 from __future__ import annotations
@@ -89,6 +91,11 @@ def prepare(dataset: str, root: str | Path, out: str | Path, cfg: DataConfig, pr
         warnings.append(f"wmca: {info['split_rule']}; pass MMDG's W lists (data.train_list, ...) for the MMDG splits")
     for line in warnings:
         print_warning(line)
+    # Files the plan already found missing are judged before any frame is written: a release that is mostly
+    # missing (a wrong root or list) stops here and leaves nothing behind.
+    planned = {split: sum(len(v.frame_names()) for v in videos if v.split == split) for split in SPLITS}
+    check_missing(cfg, {s: problems[s].skipped for s in SPLITS},
+                  {s: planned[s] + len(problems[s].skipped) for s in SPLITS})
 
     faces: dict[str, list[tuple[list[str], int, tuple[str, ...], str]]] = {split: [] for split in SPLITS}
     written = kept = 0

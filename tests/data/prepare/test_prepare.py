@@ -212,6 +212,7 @@ def test_missing_release_files_beyond_max_missing_stop_with_the_count(tmp_path: 
         path.unlink()
     with pytest.raises(PafasError, match=r"missing or unreadable, more than data.max_missing=5%"):
         prepare("padisi", raw, tmp_path / "out", data_cfg(), progress=False)
+    assert not any(p.is_file() for p in (tmp_path / "out").rglob("*"))  # stopped before writing a frame
     with pytest.raises(PafasError, match=r"data.on_missing=error: .* missing or unreadable"):
         prepare("padisi", raw, tmp_path / "out", data_cfg("data.on_missing=error"), progress=False)
 
