@@ -29,7 +29,9 @@ class BaselinePlan(Plan):
 
     @property
     def reported(self) -> list[str]:
-        return [s for s in self.sets if s != DEV]
+        from pafas_cli.paths.store import DEV_SETS
+
+        return [s for s in self.sets if s not in DEV_SETS]
 
 
 def resolve(recipe: Recipe, ws: Workspace) -> BaselinePlan:
@@ -41,7 +43,7 @@ def resolve(recipe: Recipe, ws: Workspace) -> BaselinePlan:
         raise PafasError(f"{paths.ref} ({paths.path}): its spec gives no image size; "
                          "rebuild it with `pafas build-paths`")
     sets = eval_sets(paths.path)
-    if DEV not in sets or len(sets) < 2:
+    if DEV not in sets or not any(s.startswith("test") for s in sets):
         raise PafasError(f"{paths.ref} ({paths.path}) needs a dev set and at least one test set "
                          f"(it has: {', '.join(sets) or 'none'}); rebuild it with `pafas build-paths`")
     spec = Spec("baseline", data.image_size, None, paths=str(paths.path))

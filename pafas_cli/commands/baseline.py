@@ -14,7 +14,8 @@ import time
 
 from pafas_cli.baseline.plan import BaselinePlan
 from pafas_cli.console import console, kv_table, tagged
-from pafas_cli.infer.report import at_dev_threshold, headline, show_metrics, write_predictions
+from pafas_cli.infer.report import (at_dev_threshold, condition_thresholds, headline, show_metrics,
+                                    write_predictions)
 from pafas_cli.workspace import write_json
 
 
@@ -58,7 +59,8 @@ def run(plan: BaselinePlan) -> str:
             for i, d, a, m, lab, sc in zip(table.rows["id"], table.rows["domain"], table.rows["attack"],
                                            table.rows["modalities"], table.rows["label"], scores)]
     scored, records = at_dev_threshold(by_set, reported, recipe.eval.fpr_targets)
-    metrics = {name: {"dev_threshold": scored["dev_threshold"], "require_think": None, "sets": scored["sets"]}}
+    metrics = {name: {"dev_threshold": scored["dev_threshold"], "require_think": None, "sets": scored["sets"],
+                      "conditions": condition_thresholds(by_set)}}
     show_metrics(metrics, reported)
 
     with plan.start() as writer:

@@ -16,8 +16,9 @@ from typing import Any
 
 from pafas_cli.console import console, tagged
 from pafas_cli.infer.models import load_for_inference
-from pafas_cli.infer.plan import DEV, EvalPlan
-from pafas_cli.infer.report import at_dev_threshold, attack_type, headline, show_metrics, write_predictions
+from pafas_cli.infer.plan import EvalPlan
+from pafas_cli.infer.report import (at_dev_threshold, attack_type, condition_thresholds, headline, show_metrics,
+                                    write_predictions)
 from pafas_cli.infer.subsample import stratified_indices
 from pafas_cli.workspace import write_json
 
@@ -65,10 +66,10 @@ def run(plan: EvalPlan) -> None:
         loaded = load_for_inference(model.ref, plan.workspace, recipe)
         model_cfg = replace(cfg, require_think=model.reading.require_think)
         by_set = {s: score_set(loaded, plan.paths.path, s, taxonomy, model_cfg, model.name, recipe.seed)
-                  for s in dict.fromkeys([DEV, *names])}
+                  for s in plan.scored}
         scored, stamped = at_dev_threshold(by_set, names, cfg.fpr_targets)
         metrics[model.name] = {"dev_threshold": scored["dev_threshold"], "require_think": model.reading.require_think,
-                               "sets": scored["sets"]}
+                               "sets": scored["sets"], "conditions": condition_thresholds(by_set)}
         records += stamped
         del loaded
         _free_memory()

@@ -19,10 +19,14 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "P2": ("CPS->W", "CPW->S", "CSW->P", "PSW->C"),
     "P3": ("CW->PS", "PS->CW"),
 }
-# Protocol 2: the modalities blanked at test time -> the eval set holding that copy of the test set.
-P2_TEST_SETS: dict[tuple[str, ...], str] = {
-    ("depth",): "test_missing_depth", ("ir",): "test_missing_ir", ("depth", "ir"): "test_missing_both"}
-MISSING_VARIANTS: tuple[tuple[str, ...], ...] = tuple(P2_TEST_SETS)
+# Protocol 2: the modalities blanked at test time -> the condition's name. Each condition has a copy of the test
+# set (`test_<condition>`, reported) and of the dev set (`dev_<condition>`, whose EER threshold is the one
+# calibrated for that condition: eval's `conditions`, `pafas serve --allow-missing`).
+P2_CONDITIONS: dict[tuple[str, ...], str] = {
+    ("depth",): "missing_depth", ("ir",): "missing_ir", ("depth", "ir"): "missing_both"}
+P2_TEST_SETS: dict[tuple[str, ...], str] = {k: f"test_{v}" for k, v in P2_CONDITIONS.items()}
+P2_DEV_SETS: dict[tuple[str, ...], str] = {k: f"dev_{v}" for k, v in P2_CONDITIONS.items()}
+MISSING_VARIANTS: tuple[tuple[str, ...], ...] = tuple(P2_CONDITIONS)
 
 
 @dataclass

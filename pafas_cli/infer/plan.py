@@ -85,6 +85,8 @@ class EvalPlan(Plan):
     models: tuple[ModelPlan, ...] = ()
     # The sets reported (the dev set is always scored too, for the threshold).
     sets: tuple[str, ...] = ()
+    # Every set scored: dev, the Protocol-2 dev copies the paths version has (each condition's threshold), the sets.
+    scored: tuple[str, ...] = ()
     split: str = "test"
     protocol: str | None = None
 
@@ -109,6 +111,7 @@ def eval_set_names(split: str, protocol: str | None) -> list[str]:
 def resolve_eval(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:latest",
                  protocol: str | None = None, split: str = "test") -> EvalPlan:
     """The models and the paths version's sets, checked: every set exists, every model reads the sets' image size."""
+    from pafas_cli.data.config import P2_DEV_SETS
     from pafas_cli.paths.store import eval_sets
     from pafas_cli.spec import read_spec
 
@@ -132,7 +135,9 @@ def resolve_eval(recipe: Recipe, ws: Workspace, models: list[str], paths: str = 
             raise PafasError(f"{model.name} reads {model.reading.side}-px images, but {paths_ref.ref} holds "
                              f"{data.image_size}-px images; evaluate it on a paths version of its size")
     inputs = (("paths", paths_ref), *((f"model{i}", m.resolved) for i, m in enumerate(planned)))
-    return EvalPlan("eval", ws, recipe, inputs, models=planned, sets=tuple(names), split=split, protocol=protocol)
+    conditions = [s for s in P2_DEV_SETS.values() if s in available] if protocol == "P2" else []
+    return EvalPlan("eval", ws, recipe, inputs, models=planned, sets=tuple(names),
+                    scored=tuple(dict.fromkeys([DEV, *conditions, *names])), split=split, protocol=protocol)
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from rich.table import Table
 
-from pafas_cli.console import console, fmt
+from pafas_cli.console import console, fmt, rows_table
 from pafas_cli.errors import PafasError
-from pafas_cli.metrics import compute_metrics, eer, per_group
+from pafas_cli.metrics import compute_metrics, eer, per_group, rates_at
 
 # Headline rows of the side-by-side table: (label, set-metrics key path).
 HEADLINE = (
@@ -66,6 +66,21 @@ def at_dev_threshold(by_set: Mapping[str, list[dict]], names: Sequence[str],
         records += set_records
     sets = {s: set_metrics(by_set[s], threshold, fpr_targets, s) for s in names}
     return {"dev_threshold": threshold, "sets": sets}, records
+
+
+def condition_thresholds(by_set: Mapping[str, list[dict]]) -> dict[str, dict]:
+    """Protocol 2, per condition (modalities missing) scored on both its dev and its test copy: the EER threshold of
+    the dev copy (calibrated for that condition on the source domains) and the test copy's HTER at it."""
+    from pafas_cli.data.config import P2_CONDITIONS, P2_DEV_SETS, P2_TEST_SETS
+
+    out = {}
+    for removed, condition in P2_CONDITIONS.items():
+        dev, test = P2_DEV_SETS[removed], P2_TEST_SETS[removed]
+        if dev in by_set and test in by_set:
+            threshold = dev_threshold(by_set[dev], dev)
+            rates = rates_at([r["label"] for r in by_set[test]], [r["score"] for r in by_set[test]], threshold)
+            out[condition] = {"dev_threshold": threshold, "dev_set": dev, "test_set": test, "hter": rates["hter"]}
+    return out
 
 
 def write_predictions(path: Path, records: Sequence[Mapping]) -> None:
@@ -183,6 +198,14 @@ def show_metrics(metrics: Mapping[str, Mapping], names: Sequence[str]) -> None:
     """The side-by-side table of each set, then each model's per-domain / per-attack detail on the first."""
     for set_name in names:
         console.print(comparison_table(f"eval set '{set_name}'", {m: v["sets"][set_name] for m, v in metrics.items()}))
+    conditions = {m: v["conditions"] for m, v in metrics.items() if v.get("conditions")}
+    if conditions:
+        rows = [(model, condition, fmt(c["dev_threshold"]), fmt(c["hter"]), fmt(metrics[model]["sets"][c["test_set"]]
+                                                                               ["honest"]["hter"]))
+                for model, by in conditions.items() for condition, c in by.items()]
+        console.print(rows_table("Protocol 2: each condition at its own threshold (the EER threshold of the dev set "
+                                 "with the same modalities missing)",
+                                 ("model", "condition", "threshold", "HTER", "HTER @full-triple dev thr"), rows))
     for model, m in metrics.items():
         console.print(detail_table(f"{model} on '{names[0]}' at the dev threshold {m['dev_threshold']:.4g}",
                                    m["sets"][names[0]]))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pafas_cli.console import track
-from pafas_cli.data.config import MISSING_VARIANTS, P2_TEST_SETS
+from pafas_cli.data.config import MISSING_VARIANTS, P2_DEV_SETS, P2_TEST_SETS
 from pafas_cli.data.sample import MODALITIES, FaceSample
 from pafas_cli.errors import PafasError
 from pafas_cli.paths.answer import format_list
@@ -76,7 +76,7 @@ def build_version(cfg: PathsConfig, tree: ReasoningTree, train: Sequence[FaceSam
                   missing: Sequence[tuple[str, ...]] = ()) -> Built:
     """Write images/, rl/, eval/*, sft/, clauses.json and corpus.txt into `out`.
 
-    `missing` lists the modality sets blanked in extra copies of the test set (Protocol 2).
+    `missing` lists the modality sets blanked in extra copies of the test and the dev set (Protocol 2).
     """
     taxonomy = tree.taxonomy
     for sample in (*train, *dev, *test):
@@ -91,6 +91,7 @@ def build_version(cfg: PathsConfig, tree: ReasoningTree, train: Sequence[FaceSam
     stats.rows["rl"] = write_table(out, "rl", "rl", _sample_columns(train, rel))
     eval_sets = {"dev": list(dev), "test": list(test)}
     for removed in missing:
+        eval_sets[P2_DEV_SETS[tuple(removed)]] = [_without(s, tuple(removed)) for s in dev]
         eval_sets[P2_TEST_SETS[tuple(removed)]] = [_without(s, tuple(removed)) for s in test]
     for name, samples in eval_sets.items():
         if samples:

@@ -2,7 +2,8 @@
 
     images/          each sample's modalities, resized once (+ blank.png for missing ones)
     rl/              one row per training sample: id, label, attack, domain, modalities, images, solution
-    eval/<name>/     the same columns plus split: dev, test, test_missing_{depth,ir,both}
+    eval/<name>/     the same columns plus split: dev, test, and with Protocol 2 dev_missing_{depth,ir,both} and
+                     test_missing_{depth,ir,both}
     sft/             compact rows: sample (row of rl/), path, think (clause ids), answer_sample, think_sample,
                      blanked (modalities paths.modality_dropout removed from the row; absent before 0.2)
     clauses.json     the distinct reasoning clauses the think ids point into
@@ -21,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pafas_cli.data.config import P2_TEST_SETS
+from pafas_cli.data.config import P2_DEV_SETS, P2_TEST_SETS
 from pafas_cli.data.sample import MODALITIES
 from pafas_cli.errors import PafasError
 from pafas_cli.paths.answer import format_answer
@@ -33,7 +34,9 @@ if TYPE_CHECKING:
 
 CLAUSES = "clauses.json"
 CORPUS = "corpus.txt"
-EVAL_ORDER = ("dev", "test", *P2_TEST_SETS.values())
+EVAL_ORDER = ("dev", *P2_DEV_SETS.values(), "test", *P2_TEST_SETS.values())
+# The sets thresholds are taken from (source domains): never reported as test results.
+DEV_SETS = ("dev", *P2_DEV_SETS.values())
 
 
 def _features(kind: str):

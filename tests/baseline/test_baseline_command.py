@@ -50,7 +50,7 @@ def test_the_version_holds_the_eval_files_and_its_numbers_recompute(trained):
     assert metrics["sets"] == SETS and metrics["protocol"] == "P2"
     (m,) = metrics["models"].values()
     rows = _rows(version)
-    assert len(rows) == 8 * 5  # dev + four test sets, 8 faces each
+    assert len(rows) == 8 * 8  # dev and its three missing-modality copies + four test sets, 8 faces each
     dev = [r for r in rows if r["set"] == "dev"]
     # the dev EER threshold, by counting: the candidate where APCER and BPCER are closest
     candidates = sorted({r["score"] for r in dev})
@@ -71,6 +71,11 @@ def test_the_version_holds_the_eval_files_and_its_numbers_recompute(trained):
         assert got["format_rate"] is None and got["answer_accuracy"] is None, "a classifier has no answer to rate"
         assert all(r["text"] is None and r["well_formed"] is None for r in sub)
     assert [r["modalities"] for r in rows if r["set"] == "test_missing_both"] == [["rgb"]] * 8
+    for condition, c in m["conditions"].items():  # the threshold of the dev copy missing the same modalities
+        test_c = [r for r in rows if r["set"] == f"test_{condition}"]
+        assert c["dev_set"] == f"dev_{condition}" and c["hter"] == pytest.approx(
+            _hter([r["label"] for r in test_c], [r["score"] for r in test_c], c["dev_threshold"]))
+    assert set(m["conditions"]) == {"missing_depth", "missing_ir", "missing_both"}
     assert version.manifest["recipe"]["baseline"]["epochs"] == 2
     assert version.manifest["inputs"][0]["stage"] == "paths"
     assert [json.loads(line)["epoch"] for line in (version.path / "train.jsonl").read_text().splitlines()] == [1, 2]

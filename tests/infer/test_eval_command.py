@@ -7,9 +7,8 @@ import json
 import pytest
 
 from pafas_cli.commands.eval import run
-from pafas_cli.infer.plan import eval_set_names
 from pafas_cli.errors import PafasError
-from pafas_cli.infer.plan import resolve_eval
+from pafas_cli.infer.plan import eval_set_names, resolve_eval
 
 
 def _eer_threshold_by_counting(labels, scores):
@@ -58,8 +57,8 @@ def test_eval_two_models_p2_writes_recomputable_results(mini_workspace, capsys):
     assert list(metrics["models"]) == ["model:v001", "model:v002"]
     assert metrics["sets"] == ["test", "test_missing_depth", "test_missing_ir", "test_missing_both"]
     rows = [json.loads(line) for line in (folder / "predictions.jsonl").read_text().splitlines()]
-    # 2 models x (dev 8 + 4 test sets x 8)
-    assert len(rows) == 2 * 40
+    # 2 models x (dev 8 + its 3 missing-modality copies x 8 + 4 test sets x 8)
+    assert len(rows) == 2 * 64
     assert {"id", "domain", "attack", "modalities", "label", "score", "decision", "threshold", "reasoning",
             "answer"} <= set(rows[0])
     for model, m in metrics["models"].items():
@@ -73,6 +72,18 @@ def test_eval_two_models_p2_writes_recomputable_results(mini_workspace, capsys):
             assert all(r["decision"] == int(r["score"] >= r["threshold"]) for r in sub)
         missing = [r for r in rows if r["model"] == model and r["set"] == "test_missing_both"]
         assert all(r["modalities"] == ["rgb"] for r in missing)
+        # Each condition's threshold is the EER threshold of the dev set with the same modalities missing, and
+        # its HTER is the matching test set's at that threshold (counted here, not by pafas).
+        assert set(m["conditions"]) == {"missing_depth", "missing_ir", "missing_both"}
+        for condition, c in m["conditions"].items():
+            dev_c = [r for r in rows if r["model"] == model and r["set"] == f"dev_{condition}"]
+            test_c = [r for r in rows if r["model"] == model and r["set"] == f"test_{condition}"]
+            assert (c["dev_set"], c["test_set"]) == (f"dev_{condition}", f"test_{condition}")
+            assert len(dev_c) == 8 and all(r["modalities"] != ["rgb", "depth", "ir"] for r in dev_c)
+            assert c["dev_threshold"] == _eer_threshold_by_counting([r["label"] for r in dev_c],
+                                                                    [r["score"] for r in dev_c])
+            assert c["hter"] == pytest.approx(_hter_by_counting([r["label"] for r in test_c],
+                                                                [r["score"] for r in test_c], c["dev_threshold"]))
         assert set(m["sets"]["test"]["per_domain"]) == {"C"}
         assert {"Flat Print Attack", "Mobile Screen Replay Attack"} == set(
             m["sets"]["test"]["honest"]["apcer_per_attack"])

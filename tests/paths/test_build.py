@@ -124,7 +124,11 @@ def test_loaders_give_trl_columns(versions, sample_sets):
     rl = load_rl(root)
     assert len(rl) == len(sample_sets["train"])
     assert rl[0]["prompt"][0]["role"] == "user" and rl[0]["solution"].startswith("['")
-    assert eval_sets(root) == ["dev", "test", "test_missing_depth", "test_missing_ir", "test_missing_both"]
+    assert eval_sets(root) == ["dev", "dev_missing_depth", "dev_missing_ir", "dev_missing_both", "test",
+                              "test_missing_depth", "test_missing_ir", "test_missing_both"]
+    dev_both = load_eval(root, "dev_missing_both")
+    assert len(dev_both) == len(sample_sets["dev"]) and set(dev_both["split"]) == {"dev"}
+    assert all(m == ["rgb"] for m in dev_both["modalities"])
     both = load_eval(root, "test_missing_both")
     assert all(m == ["rgb"] for m in both["modalities"]) and set(both["split"]) == {"test"}
     assert both[0]["prompt"][0]["content"][2]["text"] == "Depth image: unavailable (blank)."
@@ -247,8 +251,9 @@ def test_build_stats_by_hand(tmp_path, sample_sets):
                                 modality_dropout=0.5)
     n = {k: len(v) for k, v in sample_sets.items()}
     assert stats.rows == {"rl": n["train"], "eval/dev": n["dev"], "eval/test": n["test"],
-                          "eval/test_missing_depth": n["test"], "eval/test_missing_ir": n["test"],
-                          "eval/test_missing_both": n["test"], "sft": 3 * n["train"]}
+                          "eval/dev_missing_depth": n["dev"], "eval/dev_missing_ir": n["dev"],
+                          "eval/dev_missing_both": n["dev"], "eval/test_missing_depth": n["test"],
+                          "eval/test_missing_ir": n["test"], "eval/test_missing_both": n["test"], "sft": 3 * n["train"]}
     faces = sum(len(s.modalities) for split in sample_sets.values() for s in split)
     assert stats.images_written == faces == len(list((tmp_path / "v" / "images").glob("*.png"))) - 1  # + blank.png
     assert stats.rows_blanked == sum(bool(r["blanked"]) for r in rows) > 0

@@ -30,7 +30,8 @@ def test_run_writes_a_complete_version(tmp_path, monkeypatch, sample_sets):
     assert manifest["variant"]["n_paths"] == 5 and manifest["variant"]["max_steps"] == 10
     assert "blank image" in manifest["missing_modality_policy"]
     assert manifest["metrics"]["rows_sft"] == 5 * len(sample_sets["train"])
-    assert eval_sets(version.path) == ["dev", "test", "test_missing_depth", "test_missing_ir", "test_missing_both"]
+    assert eval_sets(version.path) == ["dev", "dev_missing_depth", "dev_missing_ir", "dev_missing_both", "test",
+                                       "test_missing_depth", "test_missing_ir", "test_missing_both"]
     assert len(load_sft(version.path)) == 5 * len(sample_sets["train"])
     for heading in ("Samples", "Path length", "unique paths", "reasoning length (words)", "<think>"):
         assert heading in out
