@@ -4,22 +4,24 @@
 one JSON object with `--json`; `pafas explain DIR` pairs the folder's files by stem and writes one
 JSON line per face (`--out`, default `explain_<DIR>.jsonl`). `--html FILE` writes a self-contained
 page. A file that cannot be read is reported by name: for one face as an error, in a folder as that
-face's `error` field while the others still run.
+face's `error` field while the others still run. So is a face lacking a modality `--allow-missing` does not
+name (every one by default, RGB always: `infer.modalities` says why).
 
 Order of work: the output paths are checked and every image is decoded (and checked for a plausible
 face size) before the model loads, so a typo or a broken file costs about a second, not a model load
 plus the whole inference. Outputs are written atomically (complete, or not at all).
 
-Exit codes: 0 = every face explained; 2 = a user error (bad argument, unreadable single face, unusable
-output path, broken model folder: one `error:` line, nothing written); 3 = some faces failed (an
-unreadable image in a folder, or a non-finite liveness score from a diverged model): the faces that
-worked are still written, and every failed face carries its `error` field.
+Exit codes: 0 = every face explained; 2 = a user error (bad argument, unreadable or incomplete single face,
+unusable output path, broken model folder: one `error:` line, nothing written); 3 = some faces failed (an
+unreadable image or a required modality missing in a folder, or a non-finite liveness score from a diverged
+model): the faces that worked are still written, and every failed face carries its `error` field.
 A non-finite score is never printed as `NaN` (not JSON): `liveness` is null and `error` says why.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from pafas_cli.data.sample import MODALITIES
 from pafas_cli.errors import PafasError
 from pafas_cli.infer.explain_io import (FaceFiles, check_outputs, faces_from_args, image_side, load_image,
                                         write_atomic)
+from pafas_cli.infer.modalities import ALWAYS_REQUIRED, parse_allow_missing, refusal_message, refused
 from pafas_cli.workspace import Workspace
 
 MODEL_STAGES = ("rl", "sft")
@@ -71,8 +74,10 @@ def exit_code(records: list[dict]) -> int:
 
 
 def run(recipe: Recipe, ws: Workspace, inputs: list[str], model: str | None = None, json_out: bool = False,
-        html: Path | None = None, out: Path | None = None) -> list[dict]:
-    """Explain the faces `inputs` name; returns their records (see `exit_code`)."""
+        html: Path | None = None, out: Path | None = None, allow_missing: Sequence[str] = ()) -> list[dict]:
+    """Explain the faces `inputs` name; returns their records (see `exit_code`). A face may lack only the
+    modalities `allow_missing` names."""
+    allowed = parse_allow_missing(allow_missing)
     request = faces_from_args(inputs)
     single = request.folder is None
     target = out if out is not None or single else Path(f"explain_{request.folder.name}.jsonl")
@@ -92,11 +97,11 @@ def run(recipe: Recipe, ws: Workspace, inputs: list[str], model: str | None = No
     # trained at (its spec; the recipe's paths.image_size for a model without one, e.g. a hub id); in the rare
     # case the model's processor pins another side, the good faces are resized again.
     guess = models.model_image_size(resolved) or recipe.paths.image_size
-    images, errors = _load_faces(request.faces, guess, single)
+    images, errors = _load_faces(request.faces, guess, single, allowed)
     side = image_side(load_processor_of(ref, ws, recipe.model.trust_remote_code), guess)
     ok = [i for i, e in enumerate(errors) if e is None]
     if side != guess:
-        resized, again = _load_faces([request.faces[i] for i in ok], side, single)
+        resized, again = _load_faces([request.faces[i] for i in ok], side, single, allowed)
         for i, image, error in zip(ok, resized, again):
             images[i], errors[i] = image, error
         ok = [i for i, e in enumerate(errors) if e is None]
@@ -134,13 +139,21 @@ def run(recipe: Recipe, ws: Workspace, inputs: list[str], model: str | None = No
     return records
 
 
-def _load_faces(faces: list[FaceFiles], side: int, single: bool) -> tuple[list[dict[str, Any]], list[str | None]]:
-    """Each face's images at `side` (or {}) and its error (or None); for a single face an error is raised."""
+def _load_faces(faces: list[FaceFiles], side: int, single: bool, allowed: tuple[str, ...]
+                ) -> tuple[list[dict[str, Any]], list[str | None]]:
+    """Each face's images at `side` (or {}) and its error (or None: readable, and lacking only modalities in
+    `allowed`); for a single face an error is raised."""
     images: list[dict[str, Any]] = []
     errors: list[str | None] = []
     for face in faces:
         try:
-            images.append({m: load_image(face.files[m], m, side) for m in face.present})
+            loaded = {m: load_image(face.files[m], m, side) for m in face.present}
+            lacking = refused(face.missing, allowed)
+            if lacking:
+                optional = [m for m in lacking if m != ALWAYS_REQUIRED]
+                hint = f", or pass --allow-missing {','.join(optional)} to explain it without" if optional else ""
+                raise PafasError(refusal_message(lacking, allowed, face.name) + f"; give the file{hint}")
+            images.append(loaded)
             errors.append(None)
         except PafasError as exc:
             if single:
