@@ -7,7 +7,8 @@ On a fresh workspace (bench/out/ws, removed first) it measures
   - eval throughput, batched against batch size 1 (bench/bench_eval.py);
   - sft/rl step time against a bare TRL script (bench/bench_train_overhead.py);
   - `pafas serve` on loopback: throughput and p50/p95 latency, 16 concurrent clients against one at a time
-    (bench/bench_serve.py);
+    (bench/bench_serve.py), then a soak: 16 clients for --soak-seconds (300), errors by code, the server's RSS
+    in the first vs the last minute, p50/p95 (bench/bench_soak.py);
   - with --demo (what `make bench` runs): the end-to-end demo, `bash scripts/demo.sh`, at DEMO_BASELINE (the
     commit before the speed work) and at this checkout, back to back, each in a fresh workspace; then, on the
     demo's trained models, eval throughput (bench/bench_eval.py), GRPO step time and rewards against bare TRL
@@ -220,6 +221,7 @@ def main() -> int:
     parser.add_argument("--overhead-sft-steps", type=int, default=30)
     parser.add_argument("--overhead-rl-steps", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=2, help="alternations of bare TRL and pafas")
+    parser.add_argument("--soak-seconds", type=float, default=300.0, help="duration of the serve soak")
     parser.add_argument("--demo", action="store_true",
                         help="also time the demo here and at --baseline, and benchmark the demo's trained models")
     parser.add_argument("--baseline", default=DEMO_BASELINE, help="the commit whose demo this one is compared with")
@@ -265,6 +267,9 @@ def main() -> int:
         str(opts.overhead_rl_steps), "--repeats", str(opts.repeats)])
     serve_tables, serve_text = run_script_main("bench_serve", [
         "--workspace", str(ws.root), "--model", str(model), "--paths", str(paths)])
+    soak_tables, soak_text = run_script_main("bench_soak", [
+        "--workspace", str(ws.root), "--model", str(model), "--paths", str(paths), "--duration",
+        f"{opts.soak_seconds:g}"])
     trained = []
     if opts.demo:
         # The speed-ups depend on what a trained model writes (answers that close, lengths): measure them on
@@ -287,13 +292,15 @@ def main() -> int:
                         "trained one)", eval_tables, eval_text))
 
     sections = {"run_all": report(info, command, runs, ws, trained, over_tables, load_start,
-                                  time.perf_counter() - started, serve=(serve_tables, serve_text))}
+                                  time.perf_counter() - started, serve=(serve_tables, serve_text),
+                                  soak=(soak_tables, soak_text))}
     if opts.demo:
         sections["demo"] = demo_text
     write_doc(opts.doc, sections)
     console.print(rows_table("stages (child processes)", ("stage", "wall s", "peak RSS MiB"),
                              [(r.name, round(r.seconds, 1), round(r.peak_rss_mib)) for r in runs]))
-    for title, columns, rows in [t for _, tables, _ in trained for t in tables] + over_tables + serve_tables:
+    for title, columns, rows in ([t for _, tables, _ in trained for t in tables] + over_tables + serve_tables
+                                 + soak_tables):
         console.print(rows_table(title, columns, rows))
     console.print(f"wrote {opts.doc} ({(time.perf_counter() - started) / 60:.1f} min)")
     return 0
@@ -318,7 +325,8 @@ def throughput(ws: Workspace, runs: list[StageRun]) -> tuple[list[list[Any]], st
 
 
 def report(info: dict[str, str], command: str, runs: list[StageRun], ws: Workspace, trained: list,
-           over_tables: list, load_start: str, seconds: float, serve: tuple[list, str] = ([], "")) -> str:
+           over_tables: list, load_start: str, seconds: float, serve: tuple[list, str] = ([], ""),
+           soak: tuple[list, str] = ([], "")) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"Measured {when} by `{command}` ({seconds / 60:.1f} min; load average 1/5/15 min at start "
              f"{load_start}, at end {load()}; the machine is shared, so times move with its load).", "",
@@ -353,6 +361,16 @@ def report(info: dict[str, str], command: str, runs: list[StageRun], ws: Workspa
         verdict = re.search(r"speed-up at .*", serve_text)
         if verdict:
             lines += ["", verdict.group(0).strip() + "."]
+    soak_tables, soak_text = soak
+    if soak_tables:
+        lines += ["", "**`pafas serve` soak** (`bench/bench_soak.py`: the same server set-up, closed-loop clients for "
+                  "a fixed time; the server's RSS sampled every second; a long-running server must answer every "
+                  "request and hold its memory flat):"]
+        for title, columns, trows in soak_tables:
+            lines += ["", f"_{title}_", "", *markdown_table(columns, trows)]
+        errors = re.search(r"soak errors by code: .*", soak_text)
+        if errors:
+            lines += ["", errors.group(0).strip() + "."]
     return "\n".join(lines)
 
 

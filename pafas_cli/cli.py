@@ -267,15 +267,19 @@ def explain(
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per face.")] = False,
     html: Annotated[Optional[Path], typer.Option(help="Write a self-contained HTML report.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="JSONL output file for a folder.")] = None,
+    allow_missing: Annotated[Optional[list[str]], typer.Option(
+        help="Modalities a face may lack, e.g. depth,ir (default: none; RGB is always required).")] = None,
 ) -> None:
     """Explain faces: reasoning, hierarchical verdict and liveness score.
 
-    Output paths and every image are checked before the model loads.
+    Every face needs RGB, depth and IR (a face without one is refused: leaving a modality out can turn a
+    spoof live) unless --allow-missing names it. Output paths and every image are checked before the model
+    loads.
 
     Exit codes:
     0 = every face explained;
-    2 = a user error (one error line, nothing written);
-    3 = some faces failed (an unreadable image in a folder, or a non-finite score);
+    2 = a user error (one error line, nothing written; a single face lacking a required image);
+    3 = some faces failed (an unreadable image or a missing modality in a folder, or a non-finite score);
     the faces that worked are still written, and each failed face carries its error field.
 
     Example: pafas explain face.png depth.png ir.png
@@ -285,7 +289,7 @@ def explain(
     from pafas_cli.infer.plan import resolve_explain
 
     records = cmd.run(resolve_explain(recipe_, _workspace(), inputs, model=model, json_out=json_out, html=html,
-                                      out=out))
+                                      out=out, allow_missing=allow_missing or ()))
     code = cmd.exit_code(records)
     if code:
         raise typer.Exit(code)
@@ -300,18 +304,35 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on (0 = a free one, printed at start).")] = 8000,
     threshold: Annotated[Optional[float], typer.Option(
         help="Decide live iff liveness >= this (default: the model's dev threshold from its newest eval).")] = None,
+    allow_missing: Annotated[Optional[list[str]], typer.Option(
+        help="Modalities a request may lack, e.g. depth,ir (default: none, 422 modality_missing; RGB is always "
+             "required); each condition is decided at its own calibrated threshold.")] = None,
+    condition_threshold: Annotated[Optional[list[str]], typer.Option(
+        help="Threshold for a missing-modality condition, e.g. missing_ir=0.7 (repeatable; default: the dev "
+             "threshold the newest P2 eval of the model measured for it).")] = None,
+    api_key_file: Annotated[Optional[Path], typer.Option(
+        help="File holding the API key clients must send as Authorization: Bearer KEY (or set PAFAS_API_KEY; "
+             "default: no key).")] = None,
     max_batch: Annotated[int, typer.Option(help="Most requests batched into one model call.")] = 16,
     batch_window_ms: Annotated[float, typer.Option(
         help="Longest a batch waits for more requests (ms); a request alone at an idle server runs at once.")] = 50.0,
-    max_queue: Annotated[int, typer.Option(help="Requests allowed to wait; past it the server answers 503.")] = 256,
+    max_queue: Annotated[int, typer.Option(
+        help="Requests allowed to wait; past it the server answers 429 with Retry-After.")] = 256,
+    request_timeout_s: Annotated[float, typer.Option(
+        help="Longest a request may wait and run (s); past it 504, and a request still queued is never run.")
+    ] = 60.0,
     max_body_mb: Annotated[float, typer.Option(help="Largest request body (413 past it).")] = 32.0,
     max_megapixels: Annotated[float, typer.Option(help="Largest image, in megapixels (413 past it).")] = 24.0,
     access_log: Annotated[bool, typer.Option(help="Print one line per request.")] = True,
 ) -> None:
-    """Serve a trained model: a liveness API (POST /v1/liveness) and a page to drop faces on (/).
+    r"""Serve a trained model: a liveness API (POST /v1/liveness), a page to drop faces on (/), Prometheus
+    metrics (/metrics).
 
-    Needs the serve extra (pip install 'pafas[serve]'). The model loads once; concurrent requests are
-    micro-batched into one generate call. A failed start (model, port, threshold) is one error line, exit 2.
+    Needs the serve extra (pip install 'pafas\[serve]'). The model loads once; concurrent requests are
+    micro-batched into one generate call. Every request needs RGB, depth and IR unless --allow-missing names
+    one. With an API key, every route but the page, /healthz and the schema needs it. Ctrl-C (or SIGTERM)
+    refuses new requests and answers the queued ones before it exits; a second Ctrl-C stops at once. A failed
+    start (model, port, threshold, key) is one error line, exit 2.
 
     Example: pafas serve --model rl:latest --port 8000, then
     curl -F rgb=@face_rgb.png -F depth=@face_depth.png -F ir=@face_ir.png http://127.0.0.1:8000/v1/liveness
@@ -321,9 +342,12 @@ def serve(
     from pafas_cli.serve.service import MIB, Limits
 
     limits = Limits(max_batch=max_batch, window_ms=batch_window_ms, max_queue=max_queue,
-                    max_body_bytes=int(max_body_mb * MIB), max_pixels=int(max_megapixels * 1_000_000))
+                    max_body_bytes=int(max_body_mb * MIB), max_pixels=int(max_megapixels * 1_000_000),
+                    request_timeout_s=request_timeout_s)
     cmd.run(recipe_, _workspace(), model=model, host=host, port=port, threshold=threshold, limits=limits,
-            access_log=access_log, debug=_state["debug"] or bool(os.environ.get("PAFAS_DEBUG")))
+            access_log=access_log, debug=_state["debug"] or bool(os.environ.get("PAFAS_DEBUG")),
+            allow_missing=allow_missing or (), condition_thresholds=condition_threshold or (),
+            api_key_file=api_key_file)
 
 
 @app.command()

@@ -4,22 +4,24 @@
 one JSON object with `--json`; `pafas explain DIR` pairs the folder's files by stem and writes one
 JSON line per face (`--out`, default `explain_<DIR>.jsonl`). `--html FILE` writes a self-contained
 page. A file that cannot be read is reported by name: for one face as an error, in a folder as that
-face's `error` field while the others still run.
+face's `error` field while the others still run. So is a face lacking a modality `--allow-missing` does not
+name (every one by default, RGB always: `infer.modalities` says why).
 
 Order of work: the output paths are checked and every image is decoded (and checked for a plausible
 face size) before the model loads, so a typo or a broken file costs about a second, not a model load
 plus the whole inference. Outputs are written atomically (complete, or not at all).
 
-Exit codes: 0 = every face explained; 2 = a user error (bad argument, unreadable single face, unusable
-output path, broken model folder: one `error:` line, nothing written); 3 = some faces failed (an
-unreadable image in a folder, or a non-finite liveness score from a diverged model): the faces that
-worked are still written, and every failed face carries its `error` field.
+Exit codes: 0 = every face explained; 2 = a user error (bad argument, unreadable or incomplete single face,
+unusable output path, broken model folder: one `error:` line, nothing written); 3 = some faces failed (an
+unreadable image or a required modality missing in a folder, or a non-finite liveness score from a diverged
+model): the faces that worked are still written, and every failed face carries its `error` field.
 A non-finite score is never printed as `NaN` (not JSON): `liveness` is null and `error` says why.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ from pafas_cli.data.images import blank_image
 from pafas_cli.data.sample import MODALITIES
 from pafas_cli.errors import PafasError
 from pafas_cli.infer.explain_io import FaceFiles, load_image, write_atomic
+from pafas_cli.infer.modalities import ALWAYS_REQUIRED, refusal_message, refused
 from pafas_cli.infer.plan import ExplainPlan, Reading
 
 EXIT_SOME_FAILED = 3
@@ -57,7 +60,8 @@ def exit_code(records: list[dict]) -> int:
 
 
 def run(plan: ExplainPlan) -> list[dict]:
-    """Explain the faces the plan names; returns their records (see `exit_code`)."""
+    """Explain the faces the plan names; returns their records (see `exit_code`). A face may lack only the
+    modalities the plan allows (`--allow-missing`)."""
     request, model, recipe = plan.request, plan.model, plan.recipe
     # With --json, stdout carries JSON only: notes and progress go to stderr or nowhere.
     notes_to = err_console if plan.json_out else console
@@ -65,7 +69,7 @@ def run(plan: ExplainPlan) -> list[dict]:
         notes_to.print(tagged("note:", "yellow", note), highlight=False)
     # Every image is decoded and checked before transformers is even imported, at the one side the model reads.
     side = model.reading.side
-    images, errors = _load_faces(request.faces, side, plan.single)
+    images, errors = _load_faces(request.faces, side, plan.single, plan.allow_missing)
     ok = [i for i, e in enumerate(errors) if e is None]
     name = model.name
     preds: dict[int, Any] = {}
@@ -101,13 +105,21 @@ def run(plan: ExplainPlan) -> list[dict]:
     return records
 
 
-def _load_faces(faces: list[FaceFiles], side: int, single: bool) -> tuple[list[dict[str, Any]], list[str | None]]:
-    """Each face's images at `side` (or {}) and its error (or None); for a single face an error is raised."""
+def _load_faces(faces: list[FaceFiles], side: int, single: bool, allowed: tuple[str, ...]
+                ) -> tuple[list[dict[str, Any]], list[str | None]]:
+    """Each face's images at `side` (or {}) and its error (or None: readable, and lacking only modalities in
+    `allowed`); for a single face an error is raised."""
     images: list[dict[str, Any]] = []
     errors: list[str | None] = []
     for face in faces:
         try:
-            images.append({m: load_image(face.files[m], m, side) for m in face.present})
+            loaded = {m: load_image(face.files[m], m, side) for m in face.present}
+            lacking = refused(face.missing, allowed)
+            if lacking:
+                optional = [m for m in lacking if m != ALWAYS_REQUIRED]
+                hint = f", or pass --allow-missing {','.join(optional)} to explain it without" if optional else ""
+                raise PafasError(refusal_message(lacking, allowed, face.name) + f"; give the file{hint}")
+            images.append(loaded)
             errors.append(None)
         except PafasError as exc:
             if single:

@@ -1,10 +1,11 @@
 """`pafas serve`: a trained model behind a liveness API and a browser page (FastAPI + uvicorn).
 
 Order of start-up, cheapest check first, so a mistake costs a second and never a model load:
-the optional dependencies, the options, the model reference, the threshold (the dev threshold of the
-newest eval version that evaluated this model, or --threshold), the address (bound, not yet listening,
-so clients are refused rather than left hanging while the model loads), then the model is loaded once
-and runs one warm-up face. Any failure up to there is one `error:` line and exit code 2.
+the optional dependencies, the options, the API key (--api-key-file or PAFAS_API_KEY), the model reference,
+the thresholds (the dev threshold of the newest eval version that evaluated this model, or --threshold; and
+one per missing-modality condition --allow-missing makes possible: serve/policy.py), the address (bound,
+not yet listening, so clients are refused rather than left hanging while the model loads), then the model
+is loaded once and runs one warm-up face. Any failure up to there is one `error:` line and exit code 2.
 """
 
 from __future__ import annotations
@@ -16,18 +17,22 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pafas_cli.config import Recipe
 from pafas_cli.console import console, print_warning, tagged
 from pafas_cli.errors import PafasError
 from pafas_cli.infer.plan import ModelPlan, resolve_model
-from pafas_cli.serve.service import Limits, Threshold
+from pafas_cli.serve.policy import Policy, Threshold
+from pafas_cli.serve.service import Limits
 from pafas_cli.workspace import Workspace
 
 # import name -> pip name of what `pafas serve` needs beyond pafas itself (the `serve` extra).
-REQUIRED = {"fastapi": "fastapi", "uvicorn": "uvicorn", "python_multipart": "python-multipart"}
+REQUIRED = {"fastapi": "fastapi", "uvicorn": "uvicorn", "python_multipart": "python-multipart",
+            "prometheus_client": "prometheus-client"}
 
 
 def check_dependencies() -> None:
@@ -40,22 +45,33 @@ def check_dependencies() -> None:
 
 @dataclass(frozen=True)
 class Plan:
-    """What start-up settled before the model loads: the model, how it reads a face, and the threshold."""
+    """What start-up settled before the model loads: the model, how it reads a face, and its decision policy
+    (the thresholds of every condition it may decide)."""
 
     model: ModelPlan
-    threshold: Threshold
+    policy: Policy
 
     @property
     def name(self) -> str:
         return self.model.name
 
 
-def prepare(recipe: Recipe, ws: Workspace, model: str | None = None, threshold: float | None = None) -> Plan:
-    """The model (default: the newest rl, else sft, version), its reading and its threshold; cheap checks only."""
+def prepare(recipe: Recipe, ws: Workspace, model: str | None = None, threshold: float | None = None,
+            allow_missing: Sequence[str] = (), condition_thresholds: Sequence[str] = ()) -> Plan:
+    """The model (default: the newest rl, else sft, version), its reading, its threshold and those of the
+    conditions `allow_missing` makes possible; cheap checks only."""
+    from pafas_cli.infer.modalities import parse_allow_missing
+    from pafas_cli.infer.models import model_condition_thresholds
+    from pafas_cli.serve.policy import build_policy, parse_condition_thresholds
+
     if threshold is not None and not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
         raise PafasError(f"--threshold must be a liveness score within 0-1, got {threshold}")
     planned = resolve_model(model, ws, recipe)
-    return Plan(planned, _threshold(ws, planned.resolved, planned.name, threshold))
+    allowed = parse_allow_missing(allow_missing)
+    given = parse_condition_thresholds(condition_thresholds)
+    policy = build_policy(_threshold(ws, planned.resolved, planned.name, threshold), allowed, given,
+                          lambda: model_condition_thresholds(ws, planned.resolved), planned.name)
+    return Plan(planned, policy)
 
 
 def load_service(recipe: Recipe, ws: Workspace, plan: Plan, limits: Limits = Limits(), debug: bool = False) -> Any:
@@ -66,9 +82,9 @@ def load_service(recipe: Recipe, ws: Workspace, plan: Plan, limits: Limits = Lim
     started = time.perf_counter()
     loaded = _load(plan.model.ref, ws, recipe)
     service = LivenessService(loaded.model, loaded.processor, name=plan.name, resolved=loaded.resolved,
-                              reading=plan.model.reading, threshold=plan.threshold, limits=limits,
-                              spec=model_spec(plan.model.resolved), load_seconds=round(time.perf_counter() - started, 2),
-                              debug=debug)
+                              reading=plan.model.reading, policy=plan.policy, limits=limits,
+                              spec=model_spec(plan.model.resolved),
+                              load_seconds=round(time.perf_counter() - started, 2), debug=debug)
     try:
         service.warm_seconds = service.warm_up()
     except Exception as exc:  # noqa: BLE001 - one line, the server does not start
@@ -79,14 +95,21 @@ def load_service(recipe: Recipe, ws: Workspace, plan: Plan, limits: Limits = Lim
 
 def run(recipe: Recipe, ws: Workspace, model: str | None = None, host: str = "127.0.0.1", port: int = 8000,
         threshold: float | None = None, limits: Limits = Limits(), access_log: bool = True,
-        debug: bool = False) -> None:
+        debug: bool = False, allow_missing: Sequence[str] = (), condition_thresholds: Sequence[str] = (),
+        api_key_file: Path | None = None) -> None:
     """Serve `model` (default: the newest rl, else sft, version) on host:port until interrupted."""
+    from pafas_cli.serve.auth import load_api_key
+
     check_dependencies()
     limits.check()
-    plan = prepare(recipe, ws, model, threshold)
+    api_key, key_warnings = load_api_key(api_key_file)
+    plan = prepare(recipe, ws, model, threshold, allow_missing, condition_thresholds)
     sock = bind(host, port)
     try:
-        _serve(load_service(recipe, ws, plan, limits, debug), sock, access_log)
+        service = load_service(recipe, ws, plan, limits, debug)
+        for warning in key_warnings:
+            print_warning(warning)
+        _serve(service, sock, access_log, api_key)
     finally:
         sock.close()
 
@@ -121,7 +144,7 @@ def _threshold(ws: Workspace, resolved: Any, name: str, given: float | None) -> 
     if found is None:
         raise PafasError(f"no complete eval version evaluated {name}, so it has no dev threshold to decide live "
                          f"or spoof at: run `pafas eval --model {name}` first, or pass --threshold (e.g. 0.5)")
-    return Threshold(found.value, found.eval_ref, f"dev-set EER threshold, {found.eval_ref}")
+    return Threshold(found.value, found.eval_ref, f"dev-set EER threshold, {found.eval_ref}", found.hter)
 
 
 def _load(ref: str, ws: Workspace, recipe: Recipe) -> Any:
@@ -135,12 +158,13 @@ def _load(ref: str, ws: Workspace, recipe: Recipe) -> Any:
         raise PafasError(f"cannot load the model {ref}: {type(exc).__name__}: {exc}") from exc
 
 
-def _serve(service: Any, sock: socket.socket, access_log: bool) -> None:
+def _serve(service: Any, sock: socket.socket, access_log: bool, api_key: Any = None) -> None:
     """uvicorn on a thread, the model's batch loop in this (the main) thread until Ctrl-C or SIGTERM.
 
     The model runs in the main thread because PyTorch's OpenMP threads run a tiny model's small ops many
-    times slower when called from a secondary thread (docs/bench.md). Ctrl-C (or SIGTERM) lets the batch in
-    progress finish, answers what still waits with 503, and stops the server; a second Ctrl-C interrupts.
+    times slower when called from a secondary thread (docs/bench.md). Ctrl-C (or SIGTERM) stops accepting
+    requests (new ones get 503 shutting_down), answers every request already accepted, then stops the server;
+    a second Ctrl-C interrupts at once (what still waits gets 503).
     """
     import uvicorn
 
@@ -149,14 +173,14 @@ def _serve(service: Any, sock: socket.socket, access_log: bool) -> None:
     def log(line: str) -> None:
         console.print(line, markup=False, highlight=False)
 
-    config = uvicorn.Config(create_app(service, log if access_log else None), log_level="warning",
+    config = uvicorn.Config(create_app(service, log if access_log else None, api_key), log_level="warning",
                             access_log=False, timeout_graceful_shutdown=5, lifespan="on")
     server = uvicorn.Server(config)
     http = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="pafas-http", daemon=True)
     service.loop_in_main = True
 
     def stop(signum: int, frame: Any) -> None:
-        service.batcher.request_stop()  # a flag only: nothing here may take a lock the main thread holds
+        service.batcher.request_stop()  # flags only: nothing here may take a lock the main thread holds
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C interrupts at once
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -168,7 +192,7 @@ def _serve(service: Any, sock: socket.socket, access_log: bool) -> None:
             if not http.is_alive() or time.monotonic() > deadline:
                 raise PafasError("the HTTP server did not start (see the lines above)")
             time.sleep(0.01)
-        _announce(service, sock)
+        _announce(service, sock, api_key)
         service.batcher.serve_forever(alive=http.is_alive)
     finally:
         server.should_exit = True
@@ -180,14 +204,22 @@ def _serve(service: Any, sock: socket.socket, access_log: bool) -> None:
                          "batches"), highlight=False)
 
 
-def _announce(service: Any, sock: socket.socket) -> None:
+def _announce(service: Any, sock: socket.socket, api_key: Any) -> None:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    t = service.threshold
-    line = (f"{service.name} on http://{shown}:{port}/ (page), POST /v1/liveness (API), /openapi.json; threshold "
-            f"{t.value:.4g} from {t.source}; model loaded in {service.load_seconds:.1f} s, warm-up "
-            f"{service.warm_seconds:.1f} s; Ctrl-C stops")
+    policy = service.policy
+    t = policy.full
+    conditions = "".join(f", {name} {c.value:.4g} from {c.source}" for name, c in policy.thresholds.items()
+                         if c is not t)
+    required = f"requires {', '.join(service.required)}" + (
+        f" (--allow-missing {','.join(policy.allow_missing)}{conditions})" if policy.allow_missing else "")
+    auth = f"API key from {api_key.source}" if api_key else "no API key"
+    line = (f"{service.name} on http://{shown}:{port}/ (page), POST /v1/liveness (API), /metrics, /openapi.json; "
+            f"threshold {t.value:.4g} from {t.source}; {required}; {auth}; model loaded in "
+            f"{service.load_seconds:.1f} s, warm-up {service.warm_seconds:.1f} s; Ctrl-C stops")
     console.print(tagged("serving", "green", line), highlight=False)
     if host not in ("127.0.0.1", "::1", "localhost"):
-        print_warning(f"listening on {host}: anyone who can reach this machine can use the model (no "
-                      "authentication); put it behind a proxy that authenticates")
+        print_warning(f"listening on {host} over plain HTTP: " + (
+            "the API key travels unencrypted; put a TLS proxy in front" if api_key else
+            "anyone who can reach this machine can use the model; set --api-key-file (or PAFAS_API_KEY) and put "
+            "a TLS proxy in front"))

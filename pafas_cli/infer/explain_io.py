@@ -85,7 +85,8 @@ def faces_from_args(inputs: list[str]) -> FaceInputs:
 
 
 def pair_folder(folder: Path) -> FaceInputs:
-    """Group a folder's images by stem; incomplete triples run with their missing modalities, and are noted."""
+    """Group a folder's images by stem; incomplete triples are kept (explain refuses those lacking a required
+    modality, face by face) and noted."""
     groups: dict[str, dict[str, Path]] = {}
     notes = []
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
@@ -105,7 +106,7 @@ def pair_folder(folder: Path) -> FaceInputs:
     for face in faces:
         if face.missing:
             notes.append(f"{face.name}: incomplete triple, {', '.join(face.missing)} missing "
-                         "(explained with the missing-modality policy)")
+                         "(refused unless --allow-missing names them)")
     if not faces:
         raise PafasError(f"{folder}: no face images found (expected NAME_rgb.png, NAME_depth.png, NAME_ir.png)")
     return FaceInputs(faces, notes, folder)

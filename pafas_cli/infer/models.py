@@ -87,21 +87,75 @@ def model_modality_names(resolved: Any) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class DevThreshold:
-    """A model's dev-set EER threshold as an eval version found it."""
+    """A model's dev-set EER threshold as an eval version found it, and the test-set HTER it gave there."""
 
     value: float
     eval_ref: str  # eval:vNNN
     model_name: str  # the model's name in that version's metrics.json
+    hter: float | None = None  # on the `test` set at this threshold (None when that eval scored no test set)
+
+
+@dataclass(frozen=True)
+class ConditionThreshold:
+    """The threshold an eval calibrated for faces missing some modalities (a Protocol-2 condition, e.g.
+    `missing_ir`): the EER threshold of `dev_set`, and the HTER it gave on `test_set` (None if unmeasured)."""
+
+    condition: str
+    value: float
+    eval_ref: str
+    dev_set: str
+    test_set: str
+    hter: float | None
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """This model's entry in the newest complete eval version that evaluated it."""
+
+    eval_ref: str
+    where: Path  # its metrics.json
+    name: str
+    entry: dict
 
 
 def model_dev_threshold(ws: Any, resolved: Any) -> DevThreshold | None:
     """The dev threshold of the newest complete eval version whose inputs include this model (the same
     folder, or hub id, with the same content fingerprint where both are known); None when none evaluated it.
     A matching version whose metrics.json cannot be read is an error naming it (never silently skipped)."""
-    import json
-    import math
+    scored = _newest_eval(ws, resolved, "dev threshold", "--threshold")
+    if scored is None:
+        return None
+    value = _number(scored, scored.entry.get("dev_threshold"), "dev threshold", "--threshold")
+    hter = (((scored.entry.get("sets") or {}).get("test") or {}).get("honest") or {}).get("hter")
+    return DevThreshold(value, scored.eval_ref, scored.name,
+                        _optional_number(scored, hter, "test-set HTER", "--threshold"))
 
-    from pafas_cli.errors import PafasError
+
+def model_condition_thresholds(ws: Any, resolved: Any) -> dict[str, ConditionThreshold]:
+    """The per-condition thresholds (`conditions` of the model's metrics.json entry, written by a Protocol-2
+    eval) of the same eval version `model_dev_threshold` reads: condition -> threshold; empty when that
+    version measured none (or no eval evaluated the model). A malformed entry is an error naming the file."""
+    option = "--condition-threshold CONDITION=T"
+    scored = _newest_eval(ws, resolved, "per-condition thresholds", option)
+    if scored is None:
+        return {}
+    conditions = scored.entry.get("conditions") or {}
+    if not isinstance(conditions, dict):
+        raise _unreadable(scored, "per-condition thresholds", "'conditions' is not a mapping", option)
+    found = {}
+    for name, entry in conditions.items():
+        option = f"--condition-threshold {name}=T"
+        if not isinstance(entry, dict) or "dev_threshold" not in entry:
+            raise _unreadable(scored, f"{name} threshold", f"conditions.{name} has no dev_threshold", option)
+        found[name] = ConditionThreshold(
+            name, _number(scored, entry["dev_threshold"], f"{name} threshold", option), scored.eval_ref,
+            str(entry.get("dev_set", "?")), str(entry.get("test_set", "?")),
+            _optional_number(scored, entry.get("hter"), f"{name} HTER", option))
+    return found
+
+
+def _newest_eval(ws: Any, resolved: Any, what: str, option: str) -> _Scored | None:
+    import json
 
     for info in reversed(ws.versions("eval", include_partial=False)):
         if info.status != "complete":
@@ -117,16 +171,37 @@ def model_dev_threshold(ws: Any, resolved: Any) -> DevThreshold | None:
             name = f"{resolved.stage}:{resolved.version}" if resolved.stage else None
             if name not in models:
                 name = list(models)[int(hit["name"][len("model"):])]
-            value = float(models[name]["dev_threshold"])
+            entry = models[name]
+            if not isinstance(entry, dict):
+                raise TypeError(f"models.{name} is not a mapping")
         except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
-            raise PafasError(f"eval:{info.version} evaluated {resolved.ref}, but its dev threshold cannot be read "
-                             f"from {where} ({type(exc).__name__}: {exc}); pass --threshold, or rerun `pafas eval`"
-                             ) from None
-        if not math.isfinite(value):
-            raise PafasError(f"eval:{info.version} recorded a non-finite dev threshold ({value}) for "
-                             f"{resolved.ref} in {where}; pass --threshold, or rerun `pafas eval`")
-        return DevThreshold(value, f"eval:{info.version}", name)
+            raise _unreadable(_Scored(f"eval:{info.version}", where, resolved.ref, {}), what,
+                              f"{type(exc).__name__}: {exc}", option) from None
+        return _Scored(f"eval:{info.version}", where, name, entry)
     return None
+
+
+def _unreadable(scored: _Scored, what: str, why: str, option: str) -> Exception:
+    from pafas_cli.errors import PafasError
+
+    return PafasError(f"{scored.eval_ref} evaluated {scored.name}, but its {what} cannot be read from "
+                      f"{scored.where} ({why}); pass {option}, or rerun `pafas eval`")
+
+
+def _number(scored: _Scored, value: Any, what: str, option: str) -> float:
+    import math
+
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise _unreadable(scored, what, f"{value!r} is not a number", option) from None
+    if not math.isfinite(number):
+        raise _unreadable(scored, what, f"a non-finite value, {number}", option)
+    return number
+
+
+def _optional_number(scored: _Scored, value: Any, what: str, option: str) -> float | None:
+    return None if value is None else _number(scored, value, what, option)
 
 
 def _same_model(entry: dict, resolved: Any) -> bool:

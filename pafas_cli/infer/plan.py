@@ -10,6 +10,7 @@ its processor's pinned side, else at the recipe's `paths.image_size`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,8 @@ class ExplainPlan:
     json_out: bool
     # The command line as given, for the HTML page's subtitle.
     inputs: tuple[str, ...] = ()
+    # Modalities a face may lack (--allow-missing; RGB never).
+    allow_missing: tuple[str, ...] = ()
 
     @property
     def single(self) -> bool:
@@ -160,11 +163,15 @@ class ExplainPlan:
 
 
 def resolve_explain(recipe: Recipe, ws: Workspace, inputs: list[str], model: str | None = None,
-                    json_out: bool = False, html: Path | None = None, out: Path | None = None) -> ExplainPlan:
+                    json_out: bool = False, html: Path | None = None, out: Path | None = None,
+                    allow_missing: Sequence[str] = ()) -> ExplainPlan:
     """The faces and output paths checked, then the model (a mistyped --model fails here, before any image is read)."""
     from pafas_cli.infer.explain_io import check_outputs, faces_from_args
+    from pafas_cli.infer.modalities import parse_allow_missing
 
+    allowed = parse_allow_missing(allow_missing)
     request = faces_from_args(inputs)
     target = out if out is not None or request.folder is None else Path(f"explain_{request.folder.name}.jsonl")
     check_outputs({"--out": target, "--html": html}, request.faces)
-    return ExplainPlan(request, resolve_model(model, ws, recipe), recipe, ws, target, html, json_out, tuple(inputs))
+    return ExplainPlan(request, resolve_model(model, ws, recipe), recipe, ws, target, html, json_out, tuple(inputs),
+                       allowed)

@@ -1,17 +1,22 @@
 """The HTTP side of `pafas serve` (FastAPI on uvicorn): routes, limits, JSON errors, the OpenAPI schema.
 
     GET  /              the page (page.py)
-    POST /v1/liveness   multipart rgb / depth / ir files (any may be missing) -> the verdict as JSON
-    GET  /v1/model      which model, its spec, threshold, how it reads a face, batching and limits
-    GET  /healthz       up, and how requests were batched so far
+    POST /v1/liveness   multipart rgb / depth / ir files (those --allow-missing names may be missing) -> JSON
+    GET  /v1/model      which model, its spec, thresholds per condition, how it reads a face, batching, limits
+    GET  /healthz       up (200) or draining (503), and how requests were batched so far
+    GET  /metrics       Prometheus text (metrics.py)
     GET  /openapi.json  the schema (/docs renders it where the browser can load Swagger UI)
 
 Every error is JSON, `{"error": {"status", "code", "message", "field"}}`, with a 4xx status for anything
-the client can fix (uploads.py lists the image codes; 413 body_too_large, 415 for a body that is not
-multipart/form-data, 400 for a form that is not rgb/depth/ir files, 404/405 for unknown routes) and 503
-when the queue is full. An unexpected failure is a 500 whose message names only the exception type and
-the request id; the server logs it and goes on serving. No response ever carries a traceback.
+the client can fix (uploads.py lists the image codes; 401 unauthorized, 413 body_too_large, 415 for a body
+that is not multipart/form-data, 400 for a form that is not rgb/depth/ir files, 422 modality_missing,
+404/405 for unknown routes, 429 queue_full with Retry-After), 503 shutting_down while the server drains, and
+504 deadline_exceeded for a request not answered within --request-timeout-s. An unexpected failure is a 500
+whose message names only the exception type and the request id; the server logs it and goes on serving. No
+response ever carries a traceback.
 
+With an API key (auth.py) every route but the page, /healthz (its status only), the schema and the favicon
+needs `Authorization: Bearer KEY`, checked before the body is read; the page asks for the key and sends it.
 The body limit is enforced while the body streams in (a declared Content-Length over it is refused before
 a byte is read), so a huge upload costs neither memory nor disk. Every response carries X-Request-ID (the
 client's, when it sent a plain one) and each request is logged as one line.
@@ -36,6 +41,10 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from pafas_cli.data.sample import MODALITIES
+from pafas_cli.serve.auth import ApiKey
+from pafas_cli.serve.batcher import DeadlineExceeded, Stopped
+from pafas_cli.serve.metrics import CONTENT_TYPE, ServeMetrics
 from pafas_cli.serve.page import render_page
 from pafas_cli.serve.service import LivenessService, request_id
 from pafas_cli.serve.uploads import ApiError, Upload
@@ -44,12 +53,15 @@ from pafas_cli.serve.uploads import ApiError, Upload
 MAX_PARTS = 8
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
               415: "unsupported_media_type", 422: "invalid_request"}
+ROUTES = ("/", "/favicon.ico", "/healthz", "/metrics", "/v1/model", "/v1/liveness", "/openapi.json", "/docs")
+# What needs no key: the page (it asks for the key), the health status, the schema and the favicon.
+OPEN = frozenset({"/", "/favicon.ico", "/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
 
 
 # -- the schema (OpenAPI) ---------------------------------------------------------------------------------
 class ErrorDetail(BaseModel):
     status: int = Field(description="The HTTP status, repeated.")
-    code: str = Field(description="Stable machine-readable code, e.g. not_an_image, body_too_large, busy.")
+    code: str = Field(description="Stable machine-readable code, e.g. not_an_image, modality_missing, queue_full.")
     message: str = Field(description="One line saying what is wrong and what to do.")
     field: str | None = Field(None, description="The form field at fault (rgb, depth, ir), if any.")
 
@@ -60,8 +72,11 @@ class ErrorBody(BaseModel):
 
 class ThresholdInfo(BaseModel):
     value: float = Field(description="A face is live iff liveness >= value.")
-    source: str = Field(description="eval:vNNN (the eval version that measured it) or --threshold.")
+    source: str = Field(description="eval:vNNN (the eval version that measured it), --threshold or "
+                                    "--condition-threshold.")
     rule: str
+    hter: float | None = Field(description="The test-set HTER measured at this threshold for this condition "
+                                           "(null for a threshold given by hand).")
 
 
 class AnswerInfo(BaseModel):
@@ -93,13 +108,16 @@ class LivenessResponse(BaseModel):
     request_id: str
     liveness: float = Field(ge=0, le=1, description="P(live) from the model's answer branches; 1 = live.")
     decision: Literal["live", "spoof"] = Field(description="liveness >= threshold.value")
+    condition: Literal["full", "missing_depth", "missing_ir", "missing_both"] = Field(
+        description="Which modalities the face lacked; the threshold is the one calibrated for this condition.")
     threshold: ThresholdInfo
     answer: AnswerInfo
     reasoning: str
     clauses: list[Clause] = Field(description="The reasoning split into sentences, each with the modalities it cites.")
     text: str = Field(description="The model's raw completion.")
     modalities: list[str] = Field(description="The modalities sent.")
-    missing: list[str] = Field(description="The modalities read as blank images (not sent).")
+    missing: list[str] = Field(description="The modalities read as blank images (not sent; only those the server "
+                                           "allows to be missing).")
     model: ModelRef
     batch_size: int = Field(description="How many requests shared this one's model call.")
     timings_ms: Timings
@@ -107,25 +125,38 @@ class LivenessResponse(BaseModel):
 
 ERRORS = {status: {"model": ErrorBody, "description": text} for status, text in {
     400: "not an image, unreadable (e.g. truncated), empty, no image at all, a text value or an unknown field",
+    401: "no or a wrong API key (send Authorization: Bearer KEY)",
     413: "the body, or an image's pixel count, is over the server's limit",
     415: "the body is not multipart/form-data, or a part's content type is not an image",
-    422: "the image decodes but cannot be a face crop (too small, too elongated)",
-    503: "too many requests are waiting; retry after the Retry-After seconds",
+    422: "a required modality is missing (modality_missing), or an image cannot be a face crop (implausible_image)",
+    429: "too many requests are waiting; retry after the Retry-After seconds",
+    503: "the server is shutting down (it answers the requests it had accepted)",
+    504: "not answered within the server's --request-timeout-s",
     500: "an unexpected failure (named by exception type and request id; details in the server log)",
 }.items()}
-MULTIPART_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object",
-    "properties": {m: {"type": "string", "format": "binary", "description": f"the {name} image (optional)"}
-                   for m, name in (("rgb", "RGB"), ("depth", "depth"), ("ir", "infrared"))},
-    "description": "At least one of rgb, depth, ir; a missing one is read as a blank image (the P2 policy).",
-}}}}}
+NAMES = {"rgb": "RGB", "depth": "depth", "ir": "infrared"}
+
+
+def multipart_body(required: tuple[str, ...]) -> dict[str, Any]:
+    """The form in the schema: which files are required by this server."""
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": list(required),
+        "properties": {m: {"type": "string", "format": "binary", "description": f"the {NAMES[m]} image"
+                           + ("" if m in required else " (may be missing: decided at its condition's threshold)")}
+                       for m in MODALITIES},
+    }}}}}
 
 
 # -- the app ----------------------------------------------------------------------------------------------
-def create_app(service: LivenessService, log: Callable[[str], None] | None = None) -> FastAPI:
-    """The FastAPI app around `service`; `log` gets one line per request (None = no access log)."""
+def create_app(service: LivenessService, log: Callable[[str], None] | None = None,
+               api_key: ApiKey | None = None) -> FastAPI:
+    """The FastAPI app around `service`; `log` gets one line per request (None = no access log); with
+    `api_key`, every route but OPEN needs it as a bearer token."""
     info = service.describe()
-    page = render_page(info)
+    info["auth"] = "bearer" if api_key else None
+    page = render_page(info, auth=api_key is not None)
+    metrics = ServeMetrics(ROUTES, lambda: service.batcher.waiting)
+    service.batcher.on_batch = metrics.batch
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -136,9 +167,11 @@ def create_app(service: LivenessService, log: Callable[[str], None] | None = Non
             service.stop()
 
     app = FastAPI(title="pafas liveness API", version="1", lifespan=lifespan, redoc_url=None,
-                  description="Face anti-spoofing on RGB / depth / IR with a reasoning vision-language model "
-                              f"({info['model']['ref']}). Post the images to /v1/liveness.")
-    app.add_middleware(Guard, max_body=service.limits.max_body_bytes, log=log)
+                  description="Face anti-spoofing on RGB / depth / IR with a reasoning vision-language model. "
+                              "Post the images to /v1/liveness.")
+    app.add_middleware(Guard, max_body=service.limits.max_body_bytes, log=log, metrics=metrics, api_key=api_key)
+    if api_key is not None:
+        _declare_bearer(app)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -176,30 +209,43 @@ def create_app(service: LivenessService, log: Callable[[str], None] | None = Non
     async def _favicon() -> Response:
         return Response(status_code=204)
 
-    @app.get("/healthz", summary="Up (200) or stopping (503), and how requests were batched so far")
-    async def _health() -> JSONResponse:
+    @app.get("/healthz", summary="Up (200) or draining (503); with a key, the rest only for its holder",
+             openapi_extra={"security": []})
+    async def _health(request: Request) -> JSONResponse:
         health = service.health()
+        if api_key is not None and not api_key.accepts(request.headers.get("authorization")):
+            health = {"status": health["status"]}  # a load balancer's probe needs no more
         return JSONResponse(health, 200 if health["status"] == "ok" else 503)
 
-    @app.get("/v1/model", summary="The model served: reference, spec, threshold, reading, batching, limits")
+    @app.get("/metrics", summary="Prometheus metrics: requests, latency, batch sizes, queue depth, model time")
+    async def _metrics() -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    @app.get("/v1/model", summary="The model served: reference, spec, thresholds per condition, reading, limits")
     async def _model() -> dict[str, Any]:
         return info
 
     @app.post("/v1/liveness", summary="Is this face live? Reasoning, hierarchical answer, score and decision",
-              response_model=LivenessResponse, responses=ERRORS, openapi_extra=MULTIPART_BODY)
+              response_model=LivenessResponse, responses=ERRORS, openapi_extra=multipart_body(service.required))
     async def _liveness(request: Request) -> JSONResponse:
         started = time.perf_counter()
+        deadline = time.monotonic() + service.limits.request_timeout_s
         rid = request.state.request_id
         try:
             with service.expect() as ticket:  # batches being collected wait for this request
                 uploads, text_fields = await _read_form(request)
                 face = await run_in_threadpool(service.read_face, uploads, text_fields)
                 read_s = time.perf_counter() - started
-                future = service.submit(face, ticket)
-            done = await asyncio.wrap_future(future)
+                future = service.submit(face, ticket, deadline)
+            # Past the deadline the wait ends with 504; a request still queued is cancelled (never run).
+            done = await asyncio.wait_for(asyncio.wrap_future(future), max(0.0, deadline - time.monotonic()))
             body = service.respond(face, done, rid, read_s, time.perf_counter() - started)
         except (ApiError, StarletteHTTPException):
             raise
+        except (TimeoutError, DeadlineExceeded):
+            raise service.deadline_exceeded(time.perf_counter() - started) from None
+        except Stopped as exc:  # a second Ctrl-C ended the loop before this request ran
+            raise ApiError(503, "shutting_down", str(exc)) from None
         except ClientDisconnect:
             raise ApiError(400, "incomplete_body", "the connection closed before the whole body arrived") from None
         except Exception as exc:  # noqa: BLE001 - a 500 without a traceback; the server goes on
@@ -209,10 +255,27 @@ def create_app(service: LivenessService, log: Callable[[str], None] | None = Non
                     log(traceback.format_exc())
             raise ApiError(500, "internal", f"internal error ({type(exc).__name__}); request {rid} is in the "
                            "server log") from None
-        request.state.log = f"{body['decision']} {body['liveness']:.4f} batch {body['batch_size']}"
+        metrics.decision(body["decision"], body["condition"])
+        request.state.log = (f"{body['decision']} {body['liveness']:.4f} {body['condition']} batch "
+                             f"{body['batch_size']}")
         return JSONResponse(body)
 
     return app
+
+
+def _declare_bearer(app: FastAPI) -> None:
+    """The schema says the API wants a bearer token (so generated clients and Swagger UI send one)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {})["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+            schema["security"] = [{"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 async def _read_form(request: Request) -> tuple[list[Upload], list[str]]:
@@ -235,10 +298,12 @@ async def _read_form(request: Request) -> tuple[list[Upload], list[str]]:
 
 
 class Guard:
-    """Outer ASGI layer per request: the request id, the body-size limit, one access-log line."""
+    """Outer ASGI layer per request: the request id, the API key, the body-size limit, the request metrics,
+    one access-log line."""
 
-    def __init__(self, app: Any, max_body: int, log: Callable[[str], None] | None = None):
-        self.app, self.max_body, self.log = app, max_body, log
+    def __init__(self, app: Any, max_body: int, log: Callable[[str], None] | None = None,
+                 metrics: ServeMetrics | None = None, api_key: ApiKey | None = None):
+        self.app, self.max_body, self.log, self.metrics, self.api_key = app, max_body, log, metrics, api_key
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
@@ -262,6 +327,8 @@ class Guard:
                              f"{_size(limit)} (--max-body-mb); send smaller images (face crops)")
         declared = headers.get("content-length")
         try:
+            if self.api_key is not None and scope["path"] not in OPEN:
+                _check_key(self.api_key, headers.get("authorization"))
             if declared is not None and (not declared.isdigit() or int(declared) > limit):
                 if not declared.isdigit():
                     raise ApiError(400, "bad_request", f"Content-Length is not a number: {declared!r}")
@@ -280,14 +347,27 @@ class Guard:
             await self.app(scope, limited, send_with_id)
         except ApiError as exc:  # refused before the app ran
             state["log"] = exc.code
-            await JSONResponse(exc.body(), exc.status)(scope, receive, send_with_id)
+            await JSONResponse(exc.body(), exc.status, headers=exc.headers)(scope, receive, send_with_id)
         finally:
+            took = time.perf_counter() - started
+            if self.metrics is not None and status[0]:
+                self.metrics.request(scope["path"], status[0], took)
             if self.log:
                 client = scope.get("client") or ("-", 0)
-                took = (time.perf_counter() - started) * 1000
                 extra = state.get("log")
                 self.log(f"{datetime.now().strftime('%H:%M:%S')} {client[0]} {scope['method']} {scope['path']} "
-                         f"{status[0]} {took:.0f} ms id={rid}" + (f" {extra}" if extra else ""))
+                         f"{status[0]} {took * 1000:.0f} ms id={rid}" + (f" {extra}" if extra else ""))
+
+
+def _check_key(key: ApiKey, authorization: str | None) -> None:
+    """An ApiError 401 unless `authorization` carries the key (RFC 6750: `error` only when a token was sent)."""
+    if key.accepts(authorization):
+        return
+    if authorization:
+        raise ApiError(401, "unauthorized", "the API key is wrong: send Authorization: Bearer KEY with this "
+                       "server's key", headers={"WWW-Authenticate": 'Bearer realm="pafas", error="invalid_token"'})
+    raise ApiError(401, "unauthorized", "this server needs an API key: send Authorization: Bearer KEY",
+                   headers={"WWW-Authenticate": 'Bearer realm="pafas"'})
 
 
 def _size(n: int) -> str:

@@ -1,12 +1,17 @@
 """The page `pafas serve` shows at `/`: drop a face's three images, read the model's reasoning and verdict.
 
 It is the explain report (`infer/html.py`, whose CSS it reuses) made live: three drop zones (RGB, depth,
-IR; any may stay empty, and several files dropped at once are sorted by their `_rgb` / `_depth` / `_ir`
-names), the images side by side, then the decision at the server's threshold with a score gauge, the
-model's hierarchical answer, and its reasoning with each sentence marked by the modality it cites.
-One self-contained file: no external assets, no framework; the page posts to `v1/liveness` (relative,
-so it also works behind a reverse proxy under a path prefix) and writes every server text with
-`textContent`, never as HTML.
+IR; only those the server allows to be missing may stay empty, and several files dropped at once are sorted
+by their `_rgb` / `_depth` / `_ir` names), the images side by side, then the decision at the threshold of
+the face's condition with a score gauge, the model's hierarchical answer, and its reasoning with each
+sentence marked by the modality it cites. One self-contained file: no external assets, no framework; the
+page calls `v1/...` (relative, so it also works behind a reverse proxy under a path prefix) and writes every
+server text with `textContent`, never as HTML.
+
+With an API key the page itself is open (a browser cannot send a bearer token when it opens a URL) but holds
+nothing about the server: it asks for the key, checks it against `v1/model`, keeps it in the tab's
+sessionStorage (gone when the tab closes, never in a cookie the browser would send by itself) and sends it
+with every request.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ button.plain{background:#fff;border:1px solid #d1d5db;border-radius:8px;padding:
 .meta{font-size:12px;color:#6b7280;margin:10px 0 0}
 .card.failed{border-left-color:#b91c1c}
 .twoverdicts{font-size:13px;color:#4b5563}
+#key-form{display:flex;gap:10px;align-items:center} #key-form input{padding:8px 10px;border:1px solid #d1d5db;
+  border-radius:8px;font-size:14px;width:320px}
 """
 
 
@@ -68,12 +75,71 @@ def _modality_css() -> str:
 
 
 SCRIPT = r"""
-const INFO = JSON.parse(document.getElementById('server-info').textContent);
+const PAGE = JSON.parse(document.getElementById('server-info').textContent);
+const NAMES = PAGE.names;
 const MODALITIES = ['rgb', 'depth', 'ir'];
 const NAME_RE = /[_-](rgb|color|colour|depth|ir)\.[a-z0-9]+$/i;
 const ALIAS = {rgb: 'rgb', color: 'rgb', colour: 'rgb', depth: 'depth', ir: 'ir'};
+const KEY_STORE = 'pafas-api-key';
 const files = {};
+let server = null;  // GET v1/model
 const $ = (id) => document.getElementById(id);
+
+function headers() {
+  const key = sessionStorage.getItem(KEY_STORE);
+  return key ? {Authorization: `Bearer ${key}`} : {};
+}
+
+function setup(info) {
+  server = info;
+  const t = info.threshold;
+  const allowed = info.modalities.allow_missing;
+  const missing = allowed.length ? `${allowed.map((m) => NAMES[m]).join(', ')} may be missing (decided at `
+    + 'its condition\'s threshold)' : 'every image required';
+  $('subtitle').textContent = `model ${info.model.ref} · threshold ${t.value.toPrecision(4)} (${t.rule}) · `
+    + `${missing} · ${info.reading.image_size} px · up to ${info.batching.max_batch} faces per batch · `
+    + 'API: POST /v1/liveness, schema: /openapi.json';
+  document.title = `pafas serve · ${info.model.ref}`;
+  $('required-hint').textContent = allowed.length
+    ? `one image per sensor; ${allowed.map((m) => NAMES[m]).join(' and ')} may be missing (the model is told, `
+      + 'sees a blank image, and the decision uses the threshold calibrated for that)'
+    : 'one image per sensor; all three are required';
+  $('key-card').hidden = true;
+  $('input').hidden = false;
+  refresh();
+}
+
+async function unlock(key) {
+  $('key-note').textContent = 'checking…';
+  let response = null;
+  try {
+    response = await fetch('v1/model', {headers: key ? {Authorization: `Bearer ${key}`} : {}});
+  } catch (e) {
+    $('key-note').textContent = `the server did not answer (${e})`;
+    return;
+  }
+  if (response.ok) {
+    sessionStorage.setItem(KEY_STORE, key);
+    setup(await response.json());
+  } else {
+    sessionStorage.removeItem(KEY_STORE);
+    $('key-card').hidden = false;
+    $('key-note').textContent = response.status === 401 ? 'the server refused this key' : `HTTP ${response.status}`;
+  }
+}
+
+function lacking() {
+  return MODALITIES.filter((m) => !files[m] && !server.modalities.allow_missing.includes(m));
+}
+
+function refresh() {
+  const n = Object.keys(files).length;
+  const needs = server ? lacking() : MODALITIES;
+  $('check').disabled = n === 0 || needs.length > 0;
+  const blank = 3 - n;
+  $('status').textContent = !n ? '' : needs.length ? `needs ${needs.map((m) => NAMES[m]).join(', ')}`
+    : `${n} of 3 images` + (blank ? ' (the missing ones are read as blank)' : '');
+}
 
 function el(tag, cls, text) {
   const node = document.createElement(tag);
@@ -99,9 +165,7 @@ function setFile(modality, file) {
     zone.querySelector('input').value = '';
     zone.classList.remove('has');
   }
-  const n = Object.keys(files).length;
-  $('check').disabled = n === 0;
-  $('status').textContent = n ? `${n} of 3 images` + (n < 3 ? ' (the missing ones are read as blank)' : '') : '';
+  refresh();
 }
 
 function assign(list, fallback) {
@@ -190,15 +254,16 @@ function render(r) {
     const span = el('span', 'clause' + clause.modalities.map((m) => ` m-${m}`).join(''), clause.text);
     span.dataset.modalities = clause.modalities.join(' ');
     if (clause.modalities.length) {
-      span.appendChild(el('sup', null, clause.modalities.map((m) => INFO.names[m]).join('+')));
+      span.appendChild(el('sup', null, clause.modalities.map((m) => NAMES[m]).join('+')));
     }
     think.appendChild(span);
   });
   const t = r.timings_ms;
   const missing = r.missing.length ? `missing: ${r.missing.join(', ')} (read as blank) · ` : '';
-  $('meta').textContent = `${missing}${r.model.ref} · ${t.total.toFixed(0)} ms (model ${t.model.toFixed(0)} ms, `
-    + `batch of ${r.batch_size}, queued ${t.queue.toFixed(0)} ms) · threshold from ${r.threshold.source} · `
-    + `request ${r.request_id}`;
+  const hter = r.threshold.hter === null ? 'HTER not measured' : `HTER ${r.threshold.hter.toFixed(3)}`;
+  $('meta').textContent = `${missing}condition ${r.condition}: threshold ${r.threshold.value.toPrecision(4)} from `
+    + `${r.threshold.source} (${hter}) · ${r.model.ref} · ${t.total.toFixed(0)} ms (model ${t.model.toFixed(0)} ms, `
+    + `batch of ${r.batch_size}, queued ${t.queue.toFixed(0)} ms) · request ${r.request_id}`;
 }
 
 async function check() {
@@ -208,9 +273,13 @@ async function check() {
   $('status').textContent = 'reading the face…';
   $('result').dataset.state = 'running';
   try {
-    const response = await fetch('v1/liveness', {method: 'POST', body: form});
+    const response = await fetch('v1/liveness', {method: 'POST', body: form, headers: headers()});
     let body = null;
     try { body = await response.json(); } catch (e) { body = null; }
+    if (response.status === 401) {  // the key was changed on the server: ask again
+      sessionStorage.removeItem(KEY_STORE);
+      $('key-card').hidden = false;
+    }
     if (!response.ok) {
       const err = body && body.error ? body.error : {message: `HTTP ${response.status}`, code: null};
       showError(err.message, err.code);
@@ -223,11 +292,15 @@ async function check() {
     showError(`the server did not answer (${e})`, null);
     $('status').textContent = 'failed';
   } finally {
-    $('check').disabled = Object.keys(files).length === 0;
+    refresh();
   }
 }
 
 $('check').addEventListener('click', check);
+$('key-form').addEventListener('submit', (e) => { e.preventDefault(); unlock($('api-key').value.trim()); });
+if (PAGE.info) setup(PAGE.info);
+else if (sessionStorage.getItem(KEY_STORE)) unlock(sessionStorage.getItem(KEY_STORE));
+else $('key-card').hidden = false;
 $('reset').addEventListener('click', () => {
   for (const m of MODALITIES) setFile(m, null);
   $('result').hidden = true;
@@ -236,13 +309,10 @@ $('reset').addEventListener('click', () => {
 """
 
 
-def render_page(info: dict[str, Any]) -> str:
-    """The page for the server `info` describes (GET /v1/model)."""
-    reading, threshold = info["reading"], info["threshold"]
-    names = reading["modality_names"]
-    subtitle = (f"model {info['model']['ref']} · threshold {threshold['value']:.4g} ({threshold['rule']}) · "
-                f"{reading['image_size']} px · up to {info['batching']['max_batch']} faces per batch · "
-                "API: POST /v1/liveness, schema: /openapi.json")
+def render_page(info: dict[str, Any], auth: bool = False) -> str:
+    """The page for the server `info` describes (GET /v1/model); with `auth`, a page that holds only the
+    modality names and asks for the API key before it loads the rest."""
+    names = info["reading"]["modality_names"]
     zones = "".join(
         f'<label class="zone" data-modality="{m}"><input type="file" id="file-{m}" accept="image/*" multiple '
         f'hidden><img alt="{escape(LABELS[m])}"><span class="zname"></span>'
@@ -251,15 +321,20 @@ def render_page(info: dict[str, Any]) -> str:
         f'<span class="zlabel">{escape(names[m])}</span></label>'
         for m in MODALITIES)
     legend = "".join(f'<span class="l-{m}">{escape(names[m])}</span>' for m in MODALITIES)
-    data = json.dumps({"names": names, "threshold": threshold["value"]}).replace("</", "<\\/")
+    data = json.dumps({"names": names, "info": None if auth else info}).replace("</", "<\\/")
+    title = "pafas serve" if auth else f"pafas serve · {escape(info['model']['ref'])}"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>pafas serve · {escape(info['model']['ref'])}</title>
+<title>{title}</title>
 <style>{REPORT_CSS}{PAGE_CSS}{_modality_css()}</style></head>
-<body><header><h1>pafas serve</h1><p>{escape(subtitle)}</p></header>
+<body><header><h1>pafas serve</h1><p id="subtitle">this server needs an API key</p></header>
 <main>
-<section class="card" id="input"><div class="top"><h2>face</h2>
-<span class="hint">one image per sensor; any may be missing (the model is told, and sees a blank image)</span></div>
+<section class="card" id="key-card" hidden><div class="top"><h2>API key</h2>
+<span class="hint">this server's key; kept in this tab only, sent as Authorization: Bearer</span></div>
+<form id="key-form"><input type="password" id="api-key" autocomplete="current-password" placeholder="API key">
+<button class="primary" type="submit">Use key</button><span id="key-note" class="hint"></span></form></section>
+<section class="card" id="input" hidden><div class="top"><h2>face</h2>
+<span class="hint" id="required-hint"></span></div>
 <div class="row">{zones}</div>
 <div class="actions"><button class="primary" id="check" disabled>Check liveness</button>
 <button class="plain" id="reset" type="button">Clear</button><span id="status"></span></div></section>

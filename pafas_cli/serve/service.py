@@ -1,10 +1,12 @@
 """The loaded model behind `pafas serve`: how it reads a face, its threshold, the batcher, the JSON it answers.
 
-A face is read as `pafas explain` reads one (the model's image size, its taxonomy and answer format, a
-missing modality shown as the blank image with the prompt saying so: the P2 policy), and its prediction
-comes from the same `infer.predict.predict` that eval and explain use, on micro-batches of concurrent
-requests. The decision is `live` iff the liveness score >= the threshold: the dev-set EER threshold that
-the newest eval of this very model found (`infer.models.model_dev_threshold`), or `--threshold`.
+A face is read as `pafas explain` reads one (the model's image size, its taxonomy and answer format), and its
+prediction comes from the same `infer.predict.predict` that eval and explain use, on micro-batches of
+concurrent requests. A face must have every modality but those `--allow-missing` names (422 otherwise); a
+missing one is shown as the blank image with the prompt saying so (the P2 policy). The decision is `live` iff
+the liveness score >= the threshold of the face's condition (`policy.py`): for a full triple, the dev-set EER
+threshold that the newest eval of this very model found (`infer.models.model_dev_threshold`) or `--threshold`;
+for a face missing some modalities, the one calibrated for that condition.
 
 No web framework is imported here; `app.py` turns requests into `Upload`s and these dicts into responses.
 """
@@ -12,6 +14,7 @@ No web framework is imported here; `app.py` turns requests into `Upload`s and th
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import time
 import uuid
@@ -22,8 +25,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pafas_cli.data.sample import MODALITIES
+from pafas_cli.infer.modalities import condition, refusal_message, refused
 from pafas_cli.infer.plan import Reading
-from pafas_cli.serve.batcher import Done, MicroBatcher
+from pafas_cli.serve.batcher import DeadlineExceeded, Done, MicroBatcher, QueueFull, Stopped
+from pafas_cli.serve.policy import Policy
 from pafas_cli.serve.uploads import ApiError, Upload, read_upload
 
 MIB = 1 << 20
@@ -39,6 +44,7 @@ class Limits:
     max_queue: int = 256
     max_body_bytes: int = 32 * MIB
     max_pixels: int = 24_000_000
+    request_timeout_s: float = 60.0  # from arrival to answer; past it 504
 
     def check(self) -> None:
         from pafas_cli.errors import PafasError
@@ -53,15 +59,9 @@ class Limits:
             raise PafasError(f"--max-body-mb must allow at least 1 KiB, got {self.max_body_bytes} bytes")
         if self.max_pixels < 256:
             raise PafasError(f"--max-megapixels must allow at least a 16x16 image, got {self.max_pixels} pixels")
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """The decision threshold and where it came from."""
-
-    value: float
-    source: str  # eval:vNNN, or --threshold
-    rule: str
+        if not (math.isfinite(self.request_timeout_s) and 0 < self.request_timeout_s <= 3600):
+            raise PafasError(f"--request-timeout-s must be within 0-3600 seconds (above 0), got "
+                             f"{self.request_timeout_s:g}")
 
 
 @dataclass
@@ -99,15 +99,16 @@ class LivenessService:
     """One loaded model serving liveness requests through a micro-batcher."""
 
     def __init__(self, model: Any, processor: Any, *, name: str, resolved: Any, reading: Reading,
-                 threshold: Threshold, limits: Limits, spec: Any = None, load_seconds: float | None = None,
+                 policy: Policy, limits: Limits, spec: Any = None, load_seconds: float | None = None,
                  debug: bool = False):
         self.model, self.processor, self.name, self.resolved = model, processor, name, resolved
-        self.reading, self.threshold, self.limits, self.spec = reading, threshold, limits, spec
+        self.reading, self.policy, self.limits, self.spec = reading, policy, limits, spec
         self.load_seconds, self.debug = load_seconds, debug  # debug: log tracebacks of unexpected failures
         self.warm_seconds: float | None = None
         self.started = time.time()
         self.batcher: MicroBatcher[Face, Any] = MicroBatcher(self.predict, limits.max_batch,
-                                                             limits.window_ms / 1000, limits.max_queue)
+                                                             limits.window_ms / 1000, limits.max_queue,
+                                                             drain_s=limits.request_timeout_s)
         self._running = False
         self.loop_in_main = False
 
@@ -121,8 +122,10 @@ class LivenessService:
             self._running = True
 
     def stop(self) -> None:
+        """Stop accepting requests and answer the accepted ones (the loop's own thread drains them; with
+        `loop_in_main` the caller's loop has drained them already)."""
         if self._running:
-            self.batcher.stop()
+            self.batcher.stop(self.limits.request_timeout_s)
             self._running = False
 
     def warm_up(self) -> float:
@@ -147,26 +150,47 @@ class LivenessService:
             raise ApiError(400, "duplicate_field", f"{twice[0]}: sent more than once; send one file per modality",
                            twice[0])
         if not uploads:
-            raise ApiError(400, "no_image", "no image: send at least one of the file fields rgb, depth, ir as "
-                           "multipart/form-data (a missing modality is read as a blank image, the P2 policy)")
+            raise ApiError(400, "no_image", "no image: send the file fields "
+                           f"{', '.join(self.required)} as multipart/form-data")
+        lacking = refused([m for m in MODALITIES if m not in {u.field for u in uploads}], self.policy.allow_missing)
+        if lacking:
+            raise ApiError(422, "modality_missing", refusal_message(lacking, self.policy.allow_missing,
+                                                                    "the request") + "; send it as a file field",
+                           lacking[0])
         return Face({u.field: read_upload(u, self.reading.side, self.limits.max_pixels)
                      for u in sorted(uploads, key=lambda u: MODALITIES.index(u.field))})
 
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(m for m in MODALITIES if m not in self.policy.allow_missing)
+
     def expect(self) -> Any:
-        """A ticket announcing a request being received (the batcher waits for it while collecting a batch)."""
-        return self.batcher.expect()
-
-    def submit(self, face: Face, ticket: Any = None) -> Any:
-        """A concurrent future of `Done`; ApiError 503 when the queue is full or the server is stopping."""
-        from pafas_cli.serve.batcher import QueueFull, Stopped
-
+        """A ticket announcing a request being received (the batcher waits for it while collecting a batch);
+        ApiError 503 once the server is shutting down."""
         try:
-            return self.batcher.submit(face, ticket)
-        except QueueFull as exc:
-            raise ApiError(503, "busy", f"the server is busy ({exc}); retry shortly", headers={"Retry-After": "1"}
-                           ) from None
+            return self.batcher.expect()
         except Stopped as exc:
-            raise ApiError(503, "shutting_down", str(exc)) from None
+            raise ApiError(503, "shutting_down", f"{exc}; retry on another server") from None
+
+    def submit(self, face: Face, ticket: Any = None, deadline: float | None = None) -> Any:
+        """A concurrent future of `Done`; ApiError 429 when the queue is full, 503 when the server is stopping."""
+        try:
+            return self.batcher.submit(face, ticket, deadline)
+        except QueueFull as exc:
+            raise ApiError(429, "queue_full", f"the server is busy ({exc}); retry after the Retry-After seconds",
+                           headers={"Retry-After": str(self.retry_after())}) from None
+        except Stopped as exc:
+            raise ApiError(503, "shutting_down", f"{exc}; retry on another server") from None
+
+    def retry_after(self) -> int:
+        """Seconds until the queue has likely room again: the batches ahead at the last batch's pace (>= 1)."""
+        batches = math.ceil(self.batcher.waiting / self.limits.max_batch)
+        return max(1, min(60, math.ceil(batches * (self.batcher.last_run_s or 1.0))))
+
+    def deadline_exceeded(self, waited_s: float) -> ApiError:
+        return ApiError(504, "deadline_exceeded", f"no answer within this server's {self.limits.request_timeout_s:g} "
+                        f"s per request (--request-timeout-s; waited {waited_s:.1f} s): the server is overloaded, "
+                        "retry later")
 
     def predict(self, faces: Sequence[Face]) -> list[Any]:
         """Predictions for a batch of faces, one generate call (the batcher's worker calls this)."""
@@ -182,19 +206,23 @@ class LivenessService:
                        require_think=self.reading.require_think)
 
     def respond(self, face: Face, done: Done, rid: str, read_s: float, total_s: float) -> dict[str, Any]:
-        """The JSON answer for one face; ApiError 500 when the model's score is not a finite number."""
+        """The JSON answer for one face, decided at its condition's threshold; ApiError 500 when the model's
+        score is not a finite number."""
         from pafas_cli.infer.predict import prediction_record
 
         record = prediction_record(done.result)
         if record["liveness"] is None:
             raise ApiError(500, "model_output", record["error"])
         score = float(done.result.score)
+        state = condition(face.missing)
+        threshold = self.policy.thresholds[state]
         ms = lambda s: round(s * 1000, 1)  # noqa: E731
         return {
             "request_id": rid,
             "liveness": record["liveness"],
-            "decision": "live" if score >= self.threshold.value else "spoof",
-            "threshold": asdict(self.threshold),
+            "decision": "live" if score >= threshold.value else "spoof",
+            "condition": state,
+            "threshold": asdict(threshold),
             "answer": {"verdict": record["verdict"], "path": record["answer"], "deepest": record["deepest"],
                        "well_formed": record["well_formed"], "format_error": record["format_error"]},
             "reasoning": record["reasoning"],
@@ -217,14 +245,16 @@ class LivenessService:
             "model": {"ref": self.name, "path": str(r.path) if r.path else None, "stage": r.stage,
                       "version": r.version, "fingerprint": r.fingerprint, "hub_id": r.hub_id},
             "spec": _spec_dict(self.spec),
-            "threshold": asdict(self.threshold),
+            "threshold": asdict(self.policy.full),
+            "modalities": {"required": list(self.required), **self.policy.describe()},
             "reading": {"image_size": self.reading.side, "require_think": self.reading.require_think,
                         "max_new_tokens": self.reading.max_new_tokens,
                         "branches": [taxonomy.live] + [c for c in taxonomy.children(None) if c != taxonomy.live],
                         "modality_names": self.reading.modality_names,
-                        "missing_modality": "shown to the model as a blank image, the prompt says it is unavailable"},
+                        "missing_modality": "refused (422) unless allowed; an allowed one is shown to the model as "
+                                            "a blank image, the prompt saying it is unavailable"},
             "batching": {"max_batch": self.limits.max_batch, "window_ms": self.limits.window_ms,
-                         "max_queue": self.limits.max_queue},
+                         "max_queue": self.limits.max_queue, "request_timeout_s": self.limits.request_timeout_s},
             "limits": {"max_body_bytes": self.limits.max_body_bytes, "max_pixels": self.limits.max_pixels},
             "device": str(getattr(self.model, "device", "cpu")),
             "dtype": str(getattr(self.model, "dtype", "")).removeprefix("torch."),
@@ -233,9 +263,10 @@ class LivenessService:
         }
 
     def health(self) -> dict[str, Any]:
-        """GET /healthz: up, which model, and the batcher's counts (how requests were batched)."""
-        return {"status": "ok" if self._running else "stopped", "model": self.name,
-                "uptime_s": round(time.time() - self.started, 1), "batching": self.batcher.stats()}
+        """GET /healthz: up (ok), draining (stopping) or down, which model, and how requests were batched."""
+        status = "stopped" if not self._running else "stopping" if self.batcher.stopping else "ok"
+        return {"status": status, "model": self.name, "uptime_s": round(time.time() - self.started, 1),
+                "batching": self.batcher.stats()}
 
 
 def _unknown(field: str) -> ApiError:

@@ -36,7 +36,11 @@ def test_single_face_panel(mini_workspace, tmp_path, capsys):
 def test_single_face_json_with_missing_modality(mini_workspace, tmp_path, capsys):
     ws, recipe = mini_workspace
     files = write_face(tmp_path, "bob", False, 8)
-    run(resolve_explain(recipe, ws, [str(files["rgb"]), "-", str(files["ir"])], model=MODEL, json_out=True))
+    args = [str(files["rgb"]), "-", str(files["ir"])]
+    with pytest.raises(PafasError, match=r"^bob lacks the depth image: every face needs rgb, depth, ir .*"
+                                         r"--allow-missing depth"):
+        run(resolve_explain(recipe, ws, args, model=MODEL, json_out=True))  # by default: one error line, exit 2
+    run(resolve_explain(recipe, ws, args, model=MODEL, json_out=True, allow_missing=["depth"]))
     captured = capsys.readouterr()
     obj = json.loads(captured.out)  # stdout holds exactly one JSON object
     assert obj["name"] == "bob" and obj["modalities"] == ["rgb", "ir"] and obj["files"]["depth"] is None
@@ -45,6 +49,7 @@ def test_single_face_json_with_missing_modality(mini_workspace, tmp_path, capsys
 
 
 def test_folder_jsonl_html_with_incomplete_and_bad_files(mini_workspace, tmp_path):
+    """By default an incomplete triple is an error row, like an unreadable file; the complete face still runs."""
     ws, recipe = mini_workspace
     faces = tmp_path / "faces"
     write_face(faces, "f1", True, 1)
@@ -54,14 +59,15 @@ def test_folder_jsonl_html_with_incomplete_and_bad_files(mini_workspace, tmp_pat
     (faces / "f3_rgb.png").unlink()
     (faces / "f3_rgb.jpg").write_bytes(_jpeg_bytes()[:200])  # truncated JPEG
     out, html = tmp_path / "out.jsonl", tmp_path / "report.html"
-    run(resolve_explain(recipe, ws, [str(faces)], model=MODEL, out=out, html=html))
+    assert exit_code(run(resolve_explain(recipe, ws, [str(faces)], model=MODEL, out=out, html=html))) == 3
     rows = {r["name"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert sorted(rows) == ["f1", "f2", "f3"]
     assert rows["f1"]["error"] is None and rows["f1"]["modalities"] == ["rgb", "depth", "ir"]
-    assert rows["f2"]["error"] is None and rows["f2"]["modalities"] == ["rgb", "ir"]
+    assert rows["f2"]["error"].startswith("f2 lacks the depth image") and "liveness" not in rows["f2"]
+    assert rows["f2"]["modalities"] == ["rgb", "ir"]
     assert "f3_rgb.jpg" in rows["f3"]["error"] and "liveness" not in rows["f3"]
     page = html.read_text()
-    assert page.count("data:image/png;base64,") == 5 and "f3_rgb.jpg" in page
+    assert page.count("data:image/png;base64,") == 3 and "f3_rgb.jpg" in page and "f2 lacks the depth" in page
 
 
 def _jpeg_bytes() -> bytes:

@@ -110,6 +110,52 @@ def test_broken_and_implausible_single_images_fail_before_the_model_loads(no_mod
     assert calls["processor"] == 0  # images are checked before even transformers is imported
 
 
+def test_a_face_lacking_a_modality_is_refused_before_the_model_loads_unless_allowed(no_model, tmp_path, monkeypatch,
+                                                                                   capsys):
+    """`pafas explain rgb.png - ir.png` scored a spoof live at 0.98: by default it is now one error line, exit 2;
+    in a folder, that face's error row (exit 3) while the complete faces run."""
+    from pafas_cli import cli
+
+    recipe, ws, model, calls = no_model
+    files = write_face(tmp_path, "spoof", False, 1)
+    for args, lacking in (([files["rgb"], "-", files["ir"]], "the depth image"),
+                          ([files["rgb"], files["depth"], "-"], "the ir image"),
+                          ([files["rgb"], "-", "-"], "the depth image and the ir image"),
+                          (["-", files["depth"], files["ir"]], "the rgb image")):
+        monkeypatch.setattr(sys, "argv", ["pafas", "--workspace", str(ws.root), "explain", *map(str, args), "--model",
+                                          model])
+        with pytest.raises(SystemExit) as exit_:
+            cli.main()
+        err = capsys.readouterr().err.strip()
+        assert exit_.value.code == 2 and len(err.splitlines()) == 1, err
+        assert err.startswith(f"error: spoof lacks {lacking}: every face needs rgb, depth, ir"), err
+    assert "--allow-missing" not in err, "RGB cannot be allowed missing: no hint to try"
+    monkeypatch.setattr(sys, "argv", ["pafas", "--workspace", str(ws.root), "explain", str(files["rgb"]), "-", "-",
+                                      "--model", model, "--allow-missing", "ir"])
+    with pytest.raises(SystemExit):
+        cli.main()
+    assert capsys.readouterr().err.startswith("error: spoof lacks the depth image: every face needs rgb, depth ")
+    assert calls["processor"] == 0, "refused before even the processor loads"
+    faces = tmp_path / "faces"
+    write_face(faces, "whole", True, 2)
+    write_face(faces, "no_ir", False, 3)
+    (faces / "no_ir_ir.png").unlink()
+    monkeypatch.setattr(explain, "_predict", lambda loaded, recipe, reading, present, *a, **k: [
+        SimpleNamespace(answer=SimpleNamespace(decision=0, well_formed=True, nodes=("Spoof Face",),
+                                               deepest="Spoof Face", error=None), score=0.25, reasoning="r", text="t")
+        for _ in present])
+    import pafas_cli.infer.models as models
+
+    monkeypatch.setattr(models, "load_for_inference", lambda *a, **k: SimpleNamespace(resolved=None))
+    records = explain.run(resolve_explain(recipe, ws, [str(faces)], model=model, out=tmp_path / "out.jsonl"))
+    assert explain.exit_code(records) == 3
+    rows = {r["name"]: r for r in records}
+    assert rows["whole"]["error"] is None and rows["no_ir"]["error"].startswith("no_ir lacks the ir image")
+    again = resolve_explain(recipe, ws, [str(faces)], model=model, out=tmp_path / "out.jsonl", allow_missing=["ir"])
+    allowed = {r["name"]: r for r in explain.run(again)}
+    assert allowed["no_ir"]["error"] is None and allowed["no_ir"]["liveness"] == 0.25
+
+
 def test_a_model_without_a_spec_is_read_at_its_processors_pinned_side(no_model, tmp_path, monkeypatch):
     import pafas_cli.infer.models as models
 
@@ -126,7 +172,8 @@ def test_a_model_without_a_spec_is_read_at_its_processors_pinned_side(no_model, 
     monkeypatch.setattr(explain, "_predict", fake_predict)
     files = write_face(tmp_path, "f", True, 1)
     with pytest.raises(RuntimeError, match="stop"):
-        explain.run(resolve_explain(recipe, ws, [str(files["rgb"]), str(files["depth"]), "-"], model=model))
+        explain.run(resolve_explain(recipe, ws, [str(files["rgb"]), str(files["depth"]), "-"], model=model,
+                                    allow_missing=["ir"]))
     assert seen["sizes"] == {(112, 112)}
 
 
@@ -216,7 +263,8 @@ def test_a_112_px_model_is_explained_at_112_px(no_model, tmp_path, monkeypatch):
     monkeypatch.setattr(explain, "_predict", fake_predict)
     files = write_face(tmp_path, "f", True, 1)
     with pytest.raises(RuntimeError, match="stop"):
-        explain.run(resolve_explain(recipe, ws, [str(files["rgb"]), str(files["depth"]), "-"], model=str(model)))
+        explain.run(resolve_explain(recipe, ws, [str(files["rgb"]), str(files["depth"]), "-"], model=model,
+                                    allow_missing=["ir"]))
     assert seen == {"sizes": {(112, 112)}, "require_think": True}
 
 

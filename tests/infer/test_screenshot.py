@@ -50,7 +50,8 @@ def test_explain_page_screenshot(mini_workspace, tmp_path):
     write_face(faces, "replay_no_depth", False, 13)
     (faces / "replay_no_depth_depth.png").unlink()
     page, shot = tmp_path / "report.html", tmp_path / "shot.png"
-    run(resolve_explain(recipe, ws, [str(faces)], model=model, out=tmp_path / "out.jsonl", html=page))
+    run(resolve_explain(recipe, ws, [str(faces)], model=model, out=tmp_path / "out.jsonl", html=page,
+                        allow_missing=["depth"]))
     subprocess.run([_browser(), *FLAGS, "--window-size=1100,1250", f"--screenshot={shot}", page.as_uri()],
                    check=True, capture_output=True, timeout=120)
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)

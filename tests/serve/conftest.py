@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -35,3 +36,15 @@ def server(serve_workspace):
     assert stop_server(running) == 0, "".join(running.output[-20:])
     assert any(line.startswith("stopped model:v001:") for line in running.output)
     assert "Traceback" not in "".join(running.output)
+
+
+@pytest.fixture()
+def ws(serve_workspace, tmp_path):
+    """A private copy of the serve workspace's models (the eval versions are each test's own)."""
+    from pafas_cli.workspace import Workspace
+
+    shared, _ = serve_workspace
+    root = tmp_path / "ws"
+    for stage in ("paths", "model"):
+        shutil.copytree(shared.root / stage, root / stage)
+    return Workspace(root)

@@ -19,15 +19,23 @@ from pathlib import Path
 DEV_THRESHOLD = 0.37
 
 
-def add_eval(ws, models: list[str], thresholds: list[float], status_ok: bool = True):
-    """An eval version whose inputs are `models` (model0, model1, ...) with these dev thresholds."""
+def add_eval(ws, models: list[str], thresholds: list[float], status_ok: bool = True,
+             conditions: dict[str, tuple[float, float | None]] | None = None, test_hter: float | None = None):
+    """An eval version whose inputs are `models` (model0, model1, ...) with these dev thresholds; with
+    `conditions` (name -> (dev threshold, HTER)), the per-condition thresholds a Protocol-2 eval writes, and
+    with `test_hter` the test set's HTER, for every model."""
     import json
 
     resolved = [ws.resolve(m) for m in models]
     names = [f"{r.stage}:{r.version}" for r in resolved]
     inputs = [r.as_input(f"model{i}") for i, r in enumerate(resolved)]
+    extra: dict = {}
+    if conditions is not None:
+        extra["conditions"] = {c: {"dev_threshold": t, "dev_set": f"dev_{c}", "test_set": f"test_{c}", "hter": h}
+                               for c, (t, h) in conditions.items()}
+    sets = {} if test_hter is None else {"test": {"honest": {"hter": test_hter}}}
     with ws.start("eval", {"test": True}, inputs=inputs, seed=0) as writer:
-        metrics = {"models": {n: {"dev_threshold": t, "sets": {}} for n, t in zip(names, thresholds)}}
+        metrics = {"models": {n: {"dev_threshold": t, "sets": sets, **extra} for n, t in zip(names, thresholds)}}
         (writer.path / "metrics.json").write_text(json.dumps(metrics))
         if not status_ok:
             raise RuntimeError("a failed eval")
@@ -110,6 +118,40 @@ class ThreadServer:
         self.server.should_exit = True
         self.thread.join(15)
         self.sock.close()
+
+
+def stand_in_service(policy=None, limits=None, score: float = 0.6):
+    """A `LivenessService` whose model is a stand-in (no torch): every face scores `score`; while `gate` is
+    cleared each batch is held before it runs (to queue requests behind it), with `running` set; `seen` lists
+    every face the model was given."""
+    from types import SimpleNamespace
+
+    from pafas_cli.infer.html import LABELS
+    from pafas_cli.infer.predict import Prediction
+    from pafas_cli.paths.taxonomy import default_taxonomy
+    from pafas_cli.serve.policy import Policy, Threshold
+    from pafas_cli.serve.service import Limits, LivenessService, Reading
+    from pafas_cli.workspace import Resolved
+
+    class StandIn(LivenessService):
+        def predict(self, faces):
+            self.running.set()
+            self.gate.wait(30)
+            self.running.clear()
+            self.seen.extend(faces)
+            answer = SimpleNamespace(decision=0, nodes=("Spoof Face",), deepest="Spoof Face", well_formed=True,
+                                     error=None)
+            return [Prediction("<think>IR shows a flat sheet.</think>", answer, "IR shows a flat sheet.", score)
+                    for _ in faces]
+
+    reading = Reading(side=56, require_think=True, max_new_tokens=12, taxonomy=default_taxonomy(),
+                      modality_names=dict(LABELS))
+    service = StandIn(None, None, name="stand-in", resolved=Resolved("stand-in", None), reading=reading,
+                      policy=policy or Policy.strict(Threshold(0.5, "--threshold", "given with --threshold")),
+                      limits=limits or Limits())
+    service.gate, service.running, service.seen = threading.Event(), threading.Event(), []
+    service.gate.set()
+    return service
 
 
 def png_bytes(image) -> bytes:

@@ -95,7 +95,7 @@ def test_a_failing_model_fails_every_request_of_its_batch_and_the_batcher_goes_o
     batcher.stop()
 
 
-def test_a_full_queue_refuses_and_stop_fails_what_waits():
+def test_a_full_queue_refuses_and_stop_answers_what_waits():
     model = Model()
     batcher = MicroBatcher(model, max_batch=1, window_s=0.0, max_queue=2).start()
     model.gate.clear()
@@ -108,15 +108,57 @@ def test_a_full_queue_refuses_and_stop_fails_what_waits():
     stopper = threading.Thread(target=batcher.stop)
     stopper.start()
     time.sleep(0.05)
+    with pytest.raises(Stopped):
+        batcher.submit(4)  # stopping: nothing new is accepted
     model.gate.set()
     stopper.join(5)
-    assert running.result(5).result == 0
+    assert running.result(5).result == 0 and waiting[1].result(5).result == 20, "the queued request is answered"
     assert cancelled and waiting[0].cancelled()
     with pytest.raises(Stopped):
-        waiting[1].result(5)
+        batcher.submit(5)
+    assert model.batches == [[0], [2]], "a cancelled request never reaches the model"
+
+
+def test_a_stop_refuses_new_requests_and_answers_the_queued_and_the_announced_ones():
+    """Graceful shutdown: what was accepted (queued, or still being received) is run; the loop then ends."""
+    model = Model()
+    batcher = MicroBatcher(model, max_batch=2, window_s=0.0)
+    model.gate.clear()
+    queued = [batcher.submit(i) for i in range(5)]
+    receiving = batcher.expect()  # a request whose body is still arriving when the stop comes
+    loop = threading.Thread(target=batcher.serve_forever)
+    loop.start()
+    batcher.request_stop()  # what a signal handler calls
     with pytest.raises(Stopped):
-        batcher.submit(4)
-    assert model.batches == [[0]], "cancelled and stopped requests never reach the model"
+        batcher.expect()
+    with pytest.raises(Stopped):
+        batcher.submit(9)
+    model.gate.set()
+    late = batcher.submit(7, receiving)
+    loop.join(10)
+    assert not loop.is_alive(), "the loop ends once everything accepted is answered"
+    assert [f.result(0).result for f in queued] == [0, 10, 20, 30, 40] and late.result(0).result == 70
+    assert sorted(i for b in model.batches for i in b) == [0, 1, 2, 3, 4, 7]
+
+
+def test_a_request_whose_deadline_passed_while_queued_never_reaches_the_model():
+    from pafas_cli.serve.batcher import DeadlineExceeded
+
+    model = Model()
+    seen = []
+    batcher = MicroBatcher(model, max_batch=4, window_s=0.0, on_batch=lambda size, s: seen.append(size)).start()
+    model.gate.clear()
+    running = batcher.submit(0)
+    time.sleep(0.05)
+    expired = batcher.submit(1, deadline=time.monotonic() + 0.05)  # passes while [0] holds the model
+    fresh = batcher.submit(2, deadline=time.monotonic() + 30)
+    time.sleep(0.1)
+    model.gate.set()
+    with pytest.raises(DeadlineExceeded, match="waited"):
+        expired.result(5)
+    assert running.result(5).result == 0 and fresh.result(5).batch_size == 1
+    batcher.stop()
+    assert model.batches == [[0], [2]] and seen == [1, 1], "the expired request was dropped from its batch"
 
 
 def test_bad_settings_are_refused():

@@ -33,7 +33,8 @@ WIDTH, HEIGHT = 1100, 1000
 
 def _service():
     from pafas_cli.infer.plan import Reading
-    from pafas_cli.serve.service import Limits, Threshold
+    from pafas_cli.serve.policy import Policy, Threshold
+    from pafas_cli.serve.service import Limits
 
     if os.environ.get("PAFAS_SERVE_SCREENSHOT_WS"):
         from pafas_cli.commands.serve import load_service, prepare
@@ -41,7 +42,8 @@ def _service():
         from pafas_cli.workspace import Workspace
 
         ws = Workspace(os.environ["PAFAS_SERVE_SCREENSHOT_WS"])
-        return load_service(load_recipe(RECIPES_DIR / "quickstart" / "eval.yaml"), ws, prepare(load_recipe(None, []), ws))
+        recipe = load_recipe(RECIPES_DIR / "quickstart" / "eval.yaml")
+        return load_service(recipe, ws, prepare(recipe, ws))
     from infer_helpers import build_tiny_model, overfit
     from pafas_cli.infer.html import LABELS
     from pafas_cli.paths.taxonomy import default_taxonomy
@@ -52,7 +54,8 @@ def _service():
     reading = Reading(side=56, require_think=True, max_new_tokens=160, taxonomy=default_taxonomy(),
                       modality_names=dict(LABELS))
     return LivenessService(tiny.model, tiny.processor, name="tiny (overfitted)", resolved=Resolved("tiny", None),
-                           reading=reading, threshold=Threshold(0.5, "--threshold", "given with --threshold"),
+                           reading=reading,
+                           policy=Policy.strict(Threshold(0.5, "--threshold", "given with --threshold")),
                            limits=Limits())
 
 
@@ -130,6 +133,44 @@ def test_a_face_picked_on_the_page_is_read_and_shown_like_the_api_answers(page_s
         assert browser.wait("document.getElementById('result').dataset.state === 'error'")
         assert "text/plain" in browser.js("document.getElementById('error').textContent")
         assert browser.js("document.getElementById('badge').textContent") == "ERROR"
+    finally:
+        browser.close()
+        shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+
+
+def test_with_an_api_key_the_page_asks_for_it_and_sends_it(tmp_path):
+    """The open page holds nothing about the server until the key is given; a wrong key is refused; with the
+    right one the page reads faces like without a key (the model: a stand-in, no torch)."""
+    from pafas_cli.serve.app import create_app
+    from pafas_cli.serve.auth import ApiKey
+    from serve_helpers import stand_in_service
+
+    key = "page-key-0123456789abcdef"
+    service = stand_in_service()
+    face = _face(tmp_path / "faces")
+    browser = Browser(find_browser(), str(tmp_path / "profile"), WIDTH, HEIGHT)
+    try:
+        with ThreadServer(create_app(service, api_key=ApiKey(key, "PAFAS_API_KEY"))) as server:
+            browser.open(server.url + "/")
+            assert browser.js("!document.getElementById('key-card').hidden && document.getElementById('input').hidden")
+            browser.js("document.getElementById('api-key').value = 'not-the-key-0123456789'; "
+                       "document.getElementById('key-form').requestSubmit()")
+            assert browser.wait("document.getElementById('key-note').textContent.includes('refused')")
+            browser.js(f"document.getElementById('api-key').value = '{key}'; "
+                       "document.getElementById('key-form').requestSubmit()")
+            assert browser.wait("!document.getElementById('input').hidden")
+            assert "model stand-in" in browser.js("document.getElementById('subtitle').textContent")
+            for modality, path in list(face.items())[:2]:
+                browser.set_files(f"#file-{modality}", str(path))
+            assert browser.js("document.getElementById('check').disabled"), "IR is required: nothing to check yet"
+            assert "needs IR" in browser.js("document.getElementById('status').textContent")
+            browser.set_files("#file-ir", str(face["ir"]))
+            browser.js("document.getElementById('check').click()")
+            state = browser.wait("['done', 'error'].includes(document.getElementById('result').dataset.state) && "
+                                 "document.getElementById('result').dataset.state")
+            assert state == "done", browser.js("document.getElementById('error').textContent")
+            assert "condition full" in browser.js("document.getElementById('meta').textContent")
+            assert len(service.seen) == 1
     finally:
         browser.close()
         shutil.rmtree(tmp_path / "profile", ignore_errors=True)

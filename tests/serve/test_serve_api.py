@@ -1,7 +1,8 @@
-"""`pafas serve` through a real HTTP client: the API, the P2 policy, micro-batching, and every bad input.
+"""`pafas serve` through a real HTTP client: the API, required modalities, micro-batching, and every bad input.
 
 One `pafas serve` child process (conftest `server`: the mini workspace's tiny model, 12 new tokens, body limit
-1 MiB, 1 megapixel, batches of up to 8) on a free loopback port serves every test of this module.
+1 MiB, 1 megapixel, batches of up to 8) on a free loopback port serves most tests of this module; a second one
+(`lenient`) allows depth and IR to be missing, with thresholds calibrated per condition.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from PIL import Image
 
 from infer_helpers import draw_face
 from pafas_cli.serve.client import Client, encode_multipart
-from serve_helpers import DEV_THRESHOLD, png_bytes, png_header_only
+from serve_helpers import DEV_THRESHOLD, add_eval, png_bytes, png_header_only, start_cli_server, stop_server
 
 pytest.importorskip("fastapi", reason="the serve extra is not installed: pip install 'pafas[serve]'")
 pytestmark = pytest.mark.slow
@@ -51,10 +52,55 @@ def test_a_face_gets_a_verdict_at_the_dev_threshold_with_reasoning_and_timings(c
     assert 0 < timings["model"] <= timings["total"] and timings["read"] >= 0 and body["batch_size"] >= 1
 
 
-def test_missing_modalities_are_read_blank_the_p2_policy(client, faces):
-    reply = client.liveness({"depth": faces[1]["depth"]})
-    assert reply.status == 200, reply.body
-    assert reply.json["modalities"] == ["depth"] and reply.json["missing"] == ["rgb", "ir"]
+# Every way to leave modalities out of a face (RGB is always required, so it is never allowed to be missing).
+LEFT_OUT = {("depth",): "missing_depth", ("ir",): "missing_ir", ("depth", "ir"): "missing_both"}
+# The lenient server's eval: full-triple threshold 0 (every face would be live at it), the conditions' high.
+CONDITIONS = {"missing_depth": (0.95, 0.31), "missing_ir": (0.96, 0.42)}
+GIVEN = 0.97  # --condition-threshold missing_both
+
+
+@pytest.fixture(scope="module")
+def lenient(serve_workspace):
+    """`pafas serve --allow-missing depth,ir` on model:v002, whose eval (dev threshold 0) calibrated missing_depth
+    and missing_ir; missing_both is given on the command line."""
+    ws, _ = serve_workspace
+    source = add_eval(ws, ["model:v002"], [0.0], conditions=CONDITIONS).name
+    running = start_cli_server(ws, "--model", "model:v002", "--set", "eval.max_new_tokens=12", "--allow-missing",
+                               "depth,ir", "--condition-threshold", f"missing_both={GIVEN}")
+    yield running, f"eval:{source}"
+    assert stop_server(running) == 0, "".join(running.output[-20:])
+
+
+def test_a_spoof_missing_any_modality_is_refused_by_default(client, faces):
+    spoofs = [faces[1], faces[2]]
+    for spoof in spoofs:
+        for left_out in (*LEFT_OUT, ("rgb",)):
+            reply = client.liveness({m: data for m, data in spoof.items() if m not in left_out})
+            message = _error(reply, 422, "modality_missing", left_out[0])
+            assert f"lacks the {left_out[0]} image" in message
+
+
+def test_with_allow_missing_no_spoof_is_decided_at_the_full_triple_threshold(lenient, faces):
+    """Each face missing modalities is decided at its condition's threshold, and the answer says which."""
+    running, source = lenient
+    client = Client(running.url)
+    full = client.liveness(faces[1]).json
+    assert (full["condition"], full["threshold"]["value"], full["decision"]) == ("full", 0.0, "live")
+    expected = {name: (t, source, h) for name, (t, h) in CONDITIONS.items()}
+    expected["missing_both"] = (GIVEN, "--condition-threshold", None)
+    for spoof in (faces[1], faces[2]):
+        for left_out, name in LEFT_OUT.items():
+            reply = client.liveness({m: data for m, data in spoof.items() if m not in left_out})
+            assert reply.status == 200, reply.body
+            body = reply.json
+            value, origin, hter = expected[name]
+            assert body["condition"] == name and body["missing"] == list(left_out)
+            assert (body["threshold"]["value"], body["threshold"]["source"], body["threshold"]["hter"]) == (
+                value, origin, hter)
+            assert body["decision"] == ("live" if body["liveness"] >= value else "spoof")
+    _error(client.liveness({"depth": faces[1]["depth"], "ir": faces[1]["ir"]}), 422, "modality_missing", "rgb")
+    info = client.get("/v1/model").json["modalities"]
+    assert info["allow_missing"] == ["depth", "ir"] and info["conditions"]["missing_ir"]["value"] == 0.96
 
 
 def test_the_model_its_spec_and_health_are_described(client):
@@ -63,7 +109,8 @@ def test_the_model_its_spec_and_health_are_described(client):
     assert info["spec"]["image_size"] == 56 and info["reading"]["image_size"] == 56
     assert info["reading"]["max_new_tokens"] == 12 and info["reading"]["branches"][0] == "Real Face"
     assert info["threshold"] == {"value": DEV_THRESHOLD, "source": "eval:v001",
-                                 "rule": "dev-set EER threshold, eval:v001"}
+                                 "rule": "dev-set EER threshold, eval:v001", "hter": None}
+    assert info["modalities"]["required"] == ["rgb", "depth", "ir"] and info["modalities"]["allow_missing"] == []
     assert info["batching"]["max_batch"] == 8 and info["limits"]["max_body_bytes"] == 1 << 20
     health = client.get("/healthz")
     assert health.status == 200 and health.json["status"] == "ok" and health.json["model"] == "model:v001"
@@ -74,7 +121,8 @@ def test_the_openapi_schema_documents_the_form_and_the_answer(client):
     post = schema["paths"]["/v1/liveness"]["post"]
     form = post["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
     assert set(form) == {"rgb", "depth", "ir"} and form["rgb"]["format"] == "binary"
-    assert {"200", "400", "413", "415", "422", "503"} <= set(post["responses"])
+    assert {"200", "400", "401", "413", "415", "422", "429", "503", "504"} <= set(post["responses"])
+    assert post["requestBody"]["content"]["multipart/form-data"]["schema"]["required"] == ["rgb", "depth", "ir"]
     answer = schema["components"]["schemas"]["LivenessResponse"]["properties"]
     assert {"liveness", "decision", "threshold", "answer", "reasoning", "clauses", "model", "timings_ms"} <= set(answer)
     assert {"/healthz", "/v1/model"} <= set(schema["paths"])
@@ -85,7 +133,7 @@ def test_the_page_is_served(client):
     assert page.status == 200 and page.headers["content-type"].startswith("text/html")
     text = page.body.decode()
     assert all(f'id="file-{m}"' in text for m in ("rgb", "depth", "ir")) and "v1/liveness" in text
-    assert "model model:v001" in text and "http://" not in text.split("<script>")[1], "no external assets"
+    assert "pafas serve · model:v001" in text and "http://" not in text.split("<script>")[1], "no external assets"
 
 
 def test_concurrent_requests_are_batched_and_answered_as_one_at_a_time(server, faces):
@@ -118,6 +166,13 @@ def test_concurrent_requests_are_batched_and_answered_as_one_at_a_time(server, f
 
 
 # -- bad input: a JSON error with a 4xx status, never a traceback, and the server goes on ---------------------
+def _with(face: dict, part) -> list:
+    """The form of `face` with the part of one field replaced by `part` (name, file name, type, data)."""
+    from pafas_cli.serve.client import image_parts
+
+    return [p for p in image_parts(face) if p[0] != part[0]] + [part]
+
+
 def _error(reply, status: int, code: str, field: str | None = None) -> str:
     assert reply.status == status, (reply.status, reply.body)
     error = reply.json["error"]
@@ -128,29 +183,31 @@ def _error(reply, status: int, code: str, field: str | None = None) -> str:
 
 @pytest.mark.fault
 def test_not_an_image_truncated_empty_and_implausible_files(client, faces):
-    message = _error(client.post_form("/v1/liveness", [("rgb", "face.png", "image/png", b"hello, not a png")]),
+    message = _error(client.post_form("/v1/liveness", _with(faces[0], ("rgb", "face.png", "image/png",
+                                                                       b"hello, not a png"))),
                      400, "not_an_image", "rgb")
     assert message.startswith("rgb ('face.png'): not an image")
     whole = faces[0]["ir"]
-    message = _error(client.liveness({"rgb": faces[0]["rgb"], "ir": whole[: len(whole) * 2 // 3]}),
-                     400, "unreadable_image", "ir")
+    message = _error(client.liveness({**faces[0], "ir": whole[: len(whole) * 2 // 3]}), 400, "unreadable_image", "ir")
     assert "ir ('ir.png')" in message and "complete" in message
-    _error(client.post_form("/v1/liveness", [("depth", "d.png", "image/png", b"")]), 400, "empty_file", "depth")
+    _error(client.liveness({**faces[0], "depth": b""}), 400, "empty_file", "depth")
     tiny = png_bytes(Image.new("RGB", (8, 8)))
-    assert "8x8 pixels, too small" in _error(client.liveness({"rgb": tiny}), 422, "implausible_image", "rgb")
+    message = _error(client.liveness({**faces[0], "rgb": tiny}), 422, "implausible_image", "rgb")
+    assert "8x8 pixels, too small" in message
     strip = png_bytes(Image.new("L", (400, 40)))
-    assert "too elongated" in _error(client.liveness({"depth": strip}), 422, "implausible_image", "depth")
+    assert "too elongated" in _error(client.liveness({**faces[0], "depth": strip}), 422, "implausible_image", "depth")
 
 
 @pytest.mark.fault
 def test_huge_images_and_bodies_are_refused_with_413(client, server, faces):
     bomb = png_header_only(30000, 30000)  # 900 megapixels declared in a few bytes: PIL's own bomb check
-    message = _error(client.liveness({"rgb": bomb}), 413, "image_too_large", "rgb")
+    message = _error(client.liveness({**faces[0], "rgb": bomb}), 413, "image_too_large", "rgb")
     assert "900000000 pixels" in message and "--max-megapixels" in message
     header = png_header_only(3000, 3000)  # 9 megapixels: under PIL's limit, over the server's 1, never decoded
-    assert "3000x3000 pixels" in _error(client.liveness({"ir": header}), 413, "image_too_large", "ir")
+    assert "3000x3000 pixels" in _error(client.liveness({**faces[0], "ir": header}), 413, "image_too_large", "ir")
     big = png_bytes(Image.new("L", (1200, 1000)))  # 1.2 megapixels, a real image
-    assert "at most 1 megapixels" in _error(client.liveness({"depth": big}), 413, "image_too_large", "depth")
+    assert "at most 1 megapixels" in _error(client.liveness({**faces[0], "depth": big}), 413, "image_too_large",
+                                            "depth")
     padding = [("rgb", "face.png", "image/png", faces[0]["rgb"] + b"\0" * (1 << 20))]
     assert "1 MiB" in _error(client.post_form("/v1/liveness", padding), 413, "body_too_large")
     # The same body without a Content-Length (chunked): refused while it streams in.
@@ -165,8 +222,7 @@ def test_huge_images_and_bodies_are_refused_with_413(client, server, faces):
 
 @pytest.mark.fault
 def test_a_form_that_is_not_rgb_depth_ir_files(client, faces):
-    assert "at least one of the file fields rgb, depth, ir" in _error(
-        client.post_form("/v1/liveness", []), 400, "no_image")
+    assert "send the file fields rgb, depth, ir" in _error(client.post_form("/v1/liveness", []), 400, "no_image")
     assert "did you mean 'rgb'" in _error(client.post_form("/v1/liveness", [("RGB", "f.png", "image/png",
                                                                               faces[0]["rgb"])]),
                                           400, "unknown_field", "RGB")
@@ -185,9 +241,9 @@ def test_wrong_content_types_are_415(client, faces):
         headers = {"Content-Type": content_type} if content_type else {}
         reply = client.request("POST", "/v1/liveness", b'{"rgb": "face.png"}', headers)
         assert "multipart/form-data" in _error(reply, 415, "unsupported_media_type")
-    text_part = [("rgb", "face.txt", "text/plain", faces[0]["rgb"])]
+    text_part = _with(faces[0], ("rgb", "face.txt", "text/plain", faces[0]["rgb"]))
     assert "text/plain" in _error(client.post_form("/v1/liveness", text_part), 415, "unsupported_media_type", "rgb")
-    octets = [("rgb", "face", "application/octet-stream", faces[0]["rgb"])]  # curl's type for an unknown suffix
+    octets = _with(faces[0], ("rgb", "face", "application/octet-stream", faces[0]["rgb"]))  # curl's, unknown suffix
     assert client.post_form("/v1/liveness", octets).status == 200
 
 
@@ -199,7 +255,7 @@ def test_unknown_routes_and_methods_are_json(client):
 
 @pytest.mark.fault
 def test_after_every_bad_input_the_server_still_serves_and_never_logged_a_traceback(client, faces, server):
-    assert client.liveness({"rgb": png_header_only(5000, 5000)}).status == 413
+    assert client.liveness({**faces[0], "rgb": png_header_only(5000, 5000)}).status == 413
     assert client.liveness(faces[2]).status == 200
     assert server.proc.poll() is None
     log = "".join(server.output)

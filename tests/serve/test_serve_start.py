@@ -1,4 +1,5 @@
-"""Start-up of `pafas serve`: the threshold it decides at, and every way a start fails (one line, exit 2)."""
+"""Start-up and shutdown of `pafas serve`: the thresholds it decides at, every way a start fails (one line,
+exit 2), and a Ctrl-C that answers what was queued."""
 
 from __future__ import annotations
 
@@ -20,18 +21,6 @@ needs_serve = pytest.mark.skipif(importlib.util.find_spec("fastapi") is None,
                                  reason="the serve extra is not installed: pip install 'pafas[serve]'")
 
 
-@pytest.fixture()
-def ws(serve_workspace, tmp_path):
-    """A private copy of the serve workspace's models (the eval versions are each test's own)."""
-    from pafas_cli.workspace import Workspace
-
-    shared, _ = serve_workspace
-    root = tmp_path / "ws"
-    for stage in ("paths", "model"):
-        shutil.copytree(shared.root / stage, root / stage)
-    return Workspace(root)
-
-
 def test_the_threshold_comes_from_the_newest_eval_that_scored_this_model(ws):
     from pafas_cli.commands.serve import prepare
 
@@ -44,9 +33,9 @@ def test_the_threshold_comes_from_the_newest_eval_that_scored_this_model(ws):
     with pytest.raises(RuntimeError):
         add_eval(ws, ["model:v001"], [0.1], status_ok=False)  # eval:v004: failed, never read
     plan = prepare(load_recipe(None, []), ws, "model:v001")
-    assert (plan.threshold.value, plan.threshold.source) == (0.6, "eval:v002")
-    assert prepare(load_recipe(None, []), ws, "model:v002").threshold.source == "eval:v003"
-    given = prepare(load_recipe(None, []), ws, "model:v001", threshold=0.25).threshold
+    assert (plan.policy.full.value, plan.policy.full.source) == (0.6, "eval:v002")
+    assert prepare(load_recipe(None, []), ws, "model:v002").policy.full.source == "eval:v003"
+    given = prepare(load_recipe(None, []), ws, "model:v001", threshold=0.25).policy.full
     assert (given.value, given.source) == (0.25, "--threshold")
     for bad in (-0.1, 1.5, float("nan")):
         with pytest.raises(PafasError, match="--threshold must be a liveness score within 0-1"):
@@ -71,7 +60,7 @@ def test_an_unreadable_metrics_file_is_named(ws):
     folder = add_eval(ws, ["model:v001"], [0.2])
     (folder / "metrics.json").write_text("{not json")
     with pytest.raises(PafasError, match=r"eval:v001 evaluated model:v001, but its dev threshold cannot be read from "
-                                         r".*metrics.json"):
+                                         r".*metrics.json .*pass --threshold"):
         model_dev_threshold(ws, ws.resolve("model:v001"))
 
 
@@ -128,7 +117,8 @@ def test_bad_limits_are_refused_by_name(ws):
     from pafas_cli.serve.service import Limits
 
     for limits, option in ((Limits(max_batch=0), "--max-batch"), (Limits(window_ms=-1), "--batch-window-ms"),
-                           (Limits(max_body_bytes=10), "--max-body-mb"), (Limits(max_queue=0), "--max-queue")):
+                           (Limits(max_body_bytes=10), "--max-body-mb"), (Limits(max_queue=0), "--max-queue"),
+                           (Limits(request_timeout_s=0), "--request-timeout-s")):
         with pytest.raises(PafasError, match=option):
             serve.run(load_recipe(None, []), ws, model="model:v001", port=0, threshold=0.5, limits=limits)
 
@@ -143,7 +133,8 @@ def test_without_the_serve_extra_pafas_starts_and_serve_says_what_to_install(mon
     with pytest.raises(PafasError, match=r"pafas serve needs fastapi \(not installed\): pip install 'pafas\[serve\]'"):
         serve.check_dependencies()
     code = ("import sys, pafas_cli.cli, pafas_cli.commands.serve, pafas_cli.serve.service; "
-            "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette', 'python_multipart') if m in sys.modules))")
+            "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette', 'python_multipart', 'prometheus_client') "
+            "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", "the CLI and the serve command import no web framework until they serve"
 
@@ -155,3 +146,80 @@ def test_without_a_threshold_the_cli_prints_one_error_line_and_exits_2(ws):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: no complete eval version evaluated model:v002"), proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def _queue_up(ws, count: int):
+    """A `pafas serve` (one face per batch) with `count` requests sent at once and most of them queued; returns
+    (the server, the sending threads, the replies so far)."""
+    import threading
+    import time
+
+    from infer_helpers import draw_face
+    from pafas_cli.serve.client import Client
+    from serve_helpers import png_bytes, start_cli_server
+
+    add_eval(ws, ["model:v001"], [DEV_THRESHOLD])
+    running = start_cli_server(ws, "--model", "model:v001", "--set", "eval.max_new_tokens=12", "--max-batch", "1")
+    face = dict(zip(("rgb", "depth", "ir"), map(png_bytes, draw_face(False, 5))))
+    replies: list = []
+    threads = [threading.Thread(target=lambda: replies.append(Client(running.url).liveness(face)))
+               for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    while Client(running.url).get("/healthz").json["batching"]["waiting"] < count // 2:
+        assert time.monotonic() < deadline, "the requests were never queued"
+        time.sleep(0.005)
+    return running, threads, replies
+
+
+def _until_stopping(url: str):
+    """/healthz once it no longer answers 200 (the server is draining)."""
+    import time
+
+    from pafas_cli.serve.client import Client
+
+    client, deadline = Client(url), time.monotonic() + 60
+    while (health := client.get("/healthz")).status == 200:
+        assert time.monotonic() < deadline, "the server never began to stop"
+    return health
+
+
+@needs_serve
+@pytest.mark.slow
+def test_ctrl_c_refuses_new_requests_and_answers_every_queued_one_then_exits(ws):
+    import signal
+
+    from pafas_cli.serve.client import Client
+    from serve_helpers import stop_server
+
+    running, threads, replies = _queue_up(ws, 16)
+    running.proc.send_signal(signal.SIGINT)
+    health = _until_stopping(running.url)
+    assert health.status == 503 and health.json["status"] == "stopping"
+    late = Client(running.url).liveness({"rgb": b"x"})
+    assert late.status == 503 and late.json["error"]["code"] == "shutting_down"
+    for thread in threads:
+        thread.join(120)
+    assert running.proc.wait(60) == 0, "it exits by itself once the queue is answered"
+    stop_server(running)  # collects the last lines it printed
+    assert [r.status for r in replies] == [200] * 16, "every request queued before Ctrl-C was answered"
+    assert any(line.startswith("stopped model:v001: 16 requests") for line in running.output)
+    assert "Traceback" not in "".join(running.output)
+
+
+@needs_serve
+@pytest.mark.slow
+def test_a_second_ctrl_c_stops_at_once_and_what_still_waits_gets_503(ws):
+    import signal
+
+    running, threads, replies = _queue_up(ws, 16)
+    running.proc.send_signal(signal.SIGINT)
+    _until_stopping(running.url)  # the first was handled (two at once would reach the process as one)
+    running.proc.send_signal(signal.SIGINT)
+    assert running.proc.wait(60) == 130
+    for thread in threads:
+        thread.join(60)
+    codes = sorted({(r.status, r.json["error"]["code"] if r.status != 200 else "") for r in replies})
+    assert (503, "shutting_down") in codes and set(codes) <= {(200, ""), (503, "shutting_down")}, codes
+    assert "Traceback" not in "".join(running.output)
