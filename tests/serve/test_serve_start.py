@@ -159,7 +159,9 @@ def _queue_up(ws, count: int):
     from serve_helpers import png_bytes, start_cli_server
 
     add_eval(ws, ["model:v001"], [DEV_THRESHOLD])
-    running = start_cli_server(ws, "--model", "model:v001", "--set", "eval.max_new_tokens=12", "--max-batch", "1")
+    # A deadline far beyond the test's: on a busy machine 16 faces one at a time can take over the default 60 s.
+    running = start_cli_server(ws, "--model", "model:v001", "--set", "eval.max_new_tokens=12", "--max-batch", "1",
+                               "--request-timeout-s", "900")
     face = dict(zip(("rgb", "depth", "ir"), map(png_bytes, draw_face(False, 5))))
     replies: list = []
     threads = [threading.Thread(target=lambda: replies.append(Client(running.url).liveness(face)))
