@@ -1,4 +1,5 @@
-"""`pafas baseline`: the three-stream CNN floor, trained from scratch and scored like `pafas eval` scores a VLM.
+"""`pafas baseline`: the three-stream CNN floor, trained from scratch (or from streams pretrained on the corpus's
+attributes, `baseline.init`) and scored like `pafas eval` scores a VLM.
 
 Trains on the paths version's training samples (one row per sample: the samples every SFT variant of that
 version is built from), takes the EER threshold of its dev set and reports every other eval set it holds
@@ -43,6 +44,17 @@ def run(recipe: Recipe, ws: Workspace) -> str:
         raise PafasError(f"{paths.ref} ({paths.path}) needs a dev set and at least one test set "
                          f"(it has: {', '.join(sets) or 'none'}); rebuild it with `pafas build-paths`")
     reported = [s for s in sets if s != DEV]
+    init, inputs = None, [paths.as_input("paths")]
+    if cfg.init != "scratch":
+        from pafas_cli.baseline.pretrain import load_trunk
+
+        try:
+            start = ws.resolve(cfg.init)
+        except PafasError as exc:
+            raise PafasError(f"baseline.init: {exc}; use 'scratch' or a pretrained CNN trunk") from None
+        assert start.path is not None
+        init = load_trunk(start.path, cfg.width)
+        inputs.append(start.as_input("init"))
 
     started = time.perf_counter()
     faces = {"train": load_faces(paths.path, "rl", side),
@@ -55,9 +67,10 @@ def run(recipe: Recipe, ws: Workspace) -> str:
         console.print(f"epoch {row['epoch']:>3}/{cfg.epochs}  loss {row['loss']:.4f}  accuracy {row['accuracy']:.3f}",
                       highlight=False)
 
-    console.print(f"training the three-stream CNN on {len(faces['train'])} samples of {paths.ref} "
+    console.print(f"training the three-stream CNN ({'from ' + cfg.init if init else 'from scratch'}) "
+                  f"on {len(faces['train'])} samples of {paths.ref} "
                   f"({side}x{side}, {cfg.epochs} epochs, {torch.get_num_threads()} threads)", highlight=False)
-    model = train(faces["train"], cfg, recipe.seed, blank, on_epoch)
+    model = train(faces["train"], cfg, recipe.seed, blank, on_epoch, init=init)
     trained = time.perf_counter() - started
 
     name = "baseline"
@@ -76,7 +89,7 @@ def run(recipe: Recipe, ws: Workspace) -> str:
     show_metrics(metrics, reported)
 
     sections = {"seed": recipe.seed, "baseline": recipe.to_dict()["baseline"]}
-    with ws.start("baseline", sections, inputs=[paths.as_input("paths")], seed=recipe.seed) as writer:
+    with ws.start("baseline", sections, inputs=inputs, seed=recipe.seed) as writer:
         parameters = sum(p.numel() for p in model.parameters())
         torch.save({"state_dict": model.state_dict(),
                     "architecture": {"width": cfg.width, "dropout": cfg.dropout, "image_size": side}},
