@@ -32,17 +32,11 @@ class BaselineSection:
 
     def validate(self) -> None:
         """Raise ValueError("key: message") for a bad value."""
-        for key in ("width", "epochs", "batch_size"):
-            if getattr(self, key) < 1:
-                raise ValueError(f"{key}: must be >= 1, got {getattr(self, key)}")
+        if self.width < 1:
+            raise ValueError(f"width: must be >= 1, got {self.width}")
+        check_training(self)
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout: must be in [0, 1), got {self.dropout}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate: must be > 0, got {self.learning_rate}")
-        if self.weight_decay < 0:
-            raise ValueError(f"weight_decay: must be >= 0, got {self.weight_decay}")
-        if self.shift < 0:
-            raise ValueError(f"shift: must be >= 0, got {self.shift}")
         if not 0 <= self.modality_dropout <= 1:
             raise ValueError(f"modality_dropout: must be in [0, 1], got {self.modality_dropout}")
         if not self.init.strip():
@@ -65,12 +59,17 @@ class TrunkPretraining:
 
     def validate(self) -> None:
         """Raise ValueError("key: message") for a bad value."""
-        for key in ("epochs", "batch_size"):
-            if getattr(self, key) < 1:
-                raise ValueError(f"{key}: must be >= 1, got {getattr(self, key)}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate: must be > 0, got {self.learning_rate}")
-        if self.weight_decay < 0:
-            raise ValueError(f"weight_decay: must be >= 0, got {self.weight_decay}")
-        if self.shift < 0:
-            raise ValueError(f"shift: must be >= 0, got {self.shift}")
+        check_training(self)
+
+
+def check_training(cfg: BaselineSection | TrunkPretraining) -> None:
+    """The keys both CNN trainings share: epochs, batch_size, learning_rate, weight_decay, shift."""
+    for key in ("epochs", "batch_size"):
+        if getattr(cfg, key) < 1:
+            raise ValueError(f"{key}: must be >= 1, got {getattr(cfg, key)}")
+    if cfg.learning_rate <= 0:
+        raise ValueError(f"learning_rate: must be > 0, got {cfg.learning_rate}")
+    if cfg.weight_decay < 0:
+        raise ValueError(f"weight_decay: must be >= 0, got {cfg.weight_decay}")
+    if cfg.shift < 0:
+        raise ValueError(f"shift: must be >= 0, got {cfg.shift}")

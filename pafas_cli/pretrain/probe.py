@@ -62,11 +62,14 @@ def _images(sample: FaceSample, side: int) -> list:
     return out
 
 
-def vision_features(model: Any, processor: Any, samples: list[FaceSample], batch_size: int = 64) -> np.ndarray:
-    """(faces, 3 x vision output width): each image's vision tokens mean-pooled, RGB | depth | IR side by side."""
+def vision_features(model: Any, processor: Any, samples: list[FaceSample], batch_size: int = 64,
+                    side: int | None = None) -> np.ndarray:
+    """(faces, 3 x vision output width): each image's vision tokens mean-pooled, RGB | depth | IR side by side.
+
+    Images are resized to `side` first (the model's spec image size; default: the processor's own side)."""
     import torch
 
-    side = image_side(processor)
+    side = side or image_side(processor)
     device = next(model.parameters()).device
     rows = []
     with torch.no_grad():
@@ -97,11 +100,12 @@ def _labels(samples: list[FaceSample]) -> np.ndarray:
     return np.array([int(s.label == LIVE) for s in samples])
 
 
-def probe(model: Any, processor: Any, sets: dict[str, ProbeSet], seed: int, batch_size: int = 64) -> dict[str, float]:
+def probe(model: Any, processor: Any, sets: dict[str, ProbeSet], seed: int, batch_size: int = 64,
+          side: int | None = None) -> dict[str, float]:
     """{split: AUC} of `model`'s vision features on each split of `sets` (see the module docstring)."""
     result = {}
     for split, faces in sets.items():
-        train_x = vision_features(model, processor, faces.train, batch_size)
-        test_x = vision_features(model, processor, faces.test, batch_size)
+        train_x = vision_features(model, processor, faces.train, batch_size, side)
+        test_x = vision_features(model, processor, faces.test, batch_size, side)
         result[split] = round(fit_auc(train_x, _labels(faces.train), test_x, _labels(faces.test), seed), 4)
     return result

@@ -1,22 +1,10 @@
-"""A pretraining corpus of a few hundred scenes, drawn once per session for the scans, rows and probe tests."""
+"""A pretraining corpus of a few hundred scenes (tests/data/pretrain_corpus.py) and the default taxonomy."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-SCENES = 300
-
-
-@pytest.fixture(scope="session")
-def corpus_root(tmp_path_factory) -> Path:
-    from pafas_cli.data.pretrain import generate
-    from pafas_cli.data.pretrain.config import CorpusConfig
-
-    root = tmp_path_factory.mktemp("corpus")
-    generate(root, CorpusConfig(samples=SCENES, seed=0), workers=1)
-    return root
+from pretrain_corpus import corpus_root  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(scope="session")

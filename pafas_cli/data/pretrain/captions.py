@@ -139,7 +139,7 @@ MEASURED: dict[str, tuple[str, ...]] = {
 }
 GLASS_DROPOUTS = "patchy depth on glossy glass"
 # Depth dropouts below this share of the object read as clean depth.
-CLEAN = 0.03
+CLEAN = 0.01
 WASHED_OUT = ("washed-out ink", "the printed pattern barely visible")
 FAR_M = 0.95
 
