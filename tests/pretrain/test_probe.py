@@ -63,15 +63,15 @@ class FakeVision:
         return SimpleNamespace(pooler_output=tuple(out))
 
 
-def _faces(folder: Path, n: int, domain: str, rng: np.random.Generator) -> list[FaceSample]:
-    """Faces whose RGB is bright when live and dark when spoof (depth and IR are noise)."""
+def _faces(folder: Path, n: int, domain: str, rng: np.random.Generator, live_bright: bool = True) -> list[FaceSample]:
+    """Faces whose RGB is bright when live and dark when spoof, or the reverse (depth and IR are noise)."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for i in range(n):
         label = i % 2
         paths = {}
         for m in ("rgb", "depth", "ir"):
-            level = (170 if label else 80) if m == "rgb" else 128
+            level = (170 if label == live_bright else 80) if m == "rgb" else 128
             pixels = np.clip(level + 30 * rng.standard_normal((60, 60, 3) if m == "rgb" else (60, 60)), 0, 255)
             paths[m] = str(folder / f"{domain}{i}_{m}.png")
             Image.fromarray(pixels.astype(np.uint8)).save(paths[m])
@@ -98,6 +98,16 @@ def test_a_model_whose_vision_carries_the_label_is_probed_near_one_and_one_witho
     blind = probe(FakeVision(noise=1.0, carry=False), processor, sets, seed=0, batch_size=16)
     assert set(carrying) == {"C", "W"} and min(carrying.values()) > 0.95
     assert all(abs(auc - 0.5) < 0.25 for auc in blind.values())
+
+
+def test_the_probe_is_fitted_on_the_source_faces_only(fake_sets, tmp_path):
+    """A cue that flips between the source and the target domain must score below chance: fitted on the
+    target's own faces it would score near one."""
+    _, processor = fake_sets
+    rng = np.random.default_rng(4)
+    flipped = {"W": ProbeSet(_faces(tmp_path / "train", 40, "C", rng),
+                             _faces(tmp_path / "test", 30, "W", rng, live_bright=False))}
+    assert probe(FakeVision(noise=0.05), processor, flipped, seed=0, batch_size=16)["W"] < 0.05
 
 
 @pytest.mark.slow
