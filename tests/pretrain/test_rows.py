@@ -27,3 +27,10 @@ def test_the_tokenizer_texts_hold_the_question_and_every_distinct_scene_text(cor
     texts = list(corpus_texts(corpus_root))
     assert texts[0].endswith(QUESTION) and texts[0].startswith(LABELS["rgb"])
     assert len(texts) == len(set(texts)) == 1 + len({r["text"] for r in read_samples(corpus_root)})
+
+
+def test_the_rows_pass_the_checks_the_sft_trainer_runs_on_its_dataset(corpus_root):
+    from pafas_cli.train.checks import check_dataset
+    from pafas_cli.train.sft import SFT_COLUMNS
+
+    check_dataset(load_corpus(corpus_root), SFT_COLUMNS, "prompt", "corpus")
