@@ -40,7 +40,7 @@ from typing import Any
 
 from pafas_cli.errors import PafasError
 
-STAGES = ("synth", "paths", "model", "sft", "rl", "eval", "baseline")
+STAGES = ("synth", "corpus", "paths", "model", "sft", "rl", "eval", "baseline")
 VERSION_RE = re.compile(r"^v(\d{3,})(\.partial)?$")
 MANIFEST = "manifest.json"
 PARTIAL = ".partial"

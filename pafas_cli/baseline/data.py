@@ -48,18 +48,46 @@ def _pixels(path: str, modality: str, side: int) -> np.ndarray:
 def load_faces(root: str | Path, table: str, side: int) -> Faces:
     """The faces of table `rl` (training samples) or `eval/<set>` of paths version `root`, at `side` pixels."""
     cols = sample_columns(root, table)
-    n = len(cols["id"])
-    if n == 0:
+    if not cols["id"]:
         raise PafasError(f"{Path(root) / table}: no faces")
-    images = {}
-    for k, modality in enumerate(MODALITIES):
-        stack = np.empty((n, CHANNELS[modality], side, side), dtype=np.uint8)
-        for i, paths in enumerate(cols["images"]):
-            stack[i] = _pixels(paths[k], modality, side)
-        images[modality] = torch.from_numpy(stack)
     labels = torch.tensor(cols["label"], dtype=torch.float32)
     rows = {key: cols[key] for key in ("id", "label", "attack", "domain", "modalities")}
-    return Faces(images, labels, rows)
+    return Faces(stack_images(cols["images"], side), labels, rows)
+
+
+def stack_images(paths: list[list[str]], side: int) -> dict[str, torch.Tensor]:
+    """One uint8 tensor (N, C, side, side) per modality from each row's (rgb, depth, ir) image paths."""
+    images = {}
+    for k, modality in enumerate(MODALITIES):
+        stack = np.empty((len(paths), CHANNELS[modality], side, side), dtype=np.uint8)
+        for i, row in enumerate(paths):
+            stack[i] = _pixels(row[k], modality, side)
+        images[modality] = torch.from_numpy(stack)
+    return images
+
+
+@dataclass
+class CorpusFaces:
+    """Scenes of the pretraining corpus: an image tensor per modality, and their attribute targets (N, A) in
+    `data.pretrain.truth.NAMES` order (1 = the sensor shows it)."""
+
+    images: dict[str, torch.Tensor]
+    targets: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+
+def load_corpus_faces(root: str | Path, split: str, side: int) -> CorpusFaces:
+    """The scenes of one split ("train" / "val") of a corpus folder, at `side` pixels, with their attributes."""
+    from pafas_cli.data.pretrain import read_samples
+    from pafas_cli.data.pretrain.truth import NAMES
+
+    records = read_samples(root, split)
+    if not records:
+        raise PafasError(f"{root}: no {split} scenes in this corpus")
+    targets = torch.tensor([[float(name in r["attributes"]) for name in NAMES] for r in records])
+    return CorpusFaces(stack_images([r["images"] for r in records], side), targets)
 
 
 def blank_images(root: str | Path, side: int) -> dict[str, torch.Tensor]:

@@ -47,43 +47,61 @@ def augment(images: dict[str, torch.Tensor], shift: int, dropout: float, blank: 
 
 
 def train(faces: Faces, cfg: BaselineSection, seed: int, blank: dict[str, torch.Tensor],
-          on_epoch: Callable[[dict], None] | None = None) -> ThreeStreamCNN:
-    """A model fitted to `faces`; `on_epoch` receives {epoch, loss, accuracy, learning_rate} after each epoch."""
+          on_epoch: Callable[[dict], None] | None = None, init: dict | None = None) -> ThreeStreamCNN:
+    """A model fitted to `faces`; `on_epoch` receives {epoch, loss, accuracy, learning_rate} after each epoch.
+
+    `init` (a trunk state dict, baseline/pretrain.py) sets the three streams before training; else random."""
     lives = int(faces.labels.sum())
     if lives in (0, len(faces)):
         raise PafasError(f"the training samples are all {'live' if lives else 'spoof'}: a classifier needs both")
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     model = ThreeStreamCNN(cfg.width, cfg.dropout)
-    steps_per_epoch = math.ceil(len(faces) / cfg.batch_size)
-    total = cfg.epochs * steps_per_epoch
-    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * step / total)))
+    if init is not None:
+        model.streams.load_state_dict(init)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(faces) - lives) / lives))
+
+    def batch_loss(idx: torch.Tensor) -> tuple[torch.Tensor, float]:
+        batch = augment({m: t[idx] for m, t in faces.images.items()}, cfg.shift, cfg.modality_dropout, blank, gen)
+        labels = faces.labels[idx]
+        logits = model(batch)
+        return loss_fn(logits, labels), float(((logits > 0).float() == labels).sum())
+
+    optimise(model, model.parameters(), len(faces), cfg, gen, batch_loss, on_epoch, "baseline")
+    return model
+
+
+def optimise(model: nn.Module, parameters, n: int, cfg, gen: torch.Generator,
+             batch_loss: Callable[[torch.Tensor], tuple[torch.Tensor, float]],
+             on_epoch: Callable[[dict], None] | None, section: str) -> None:
+    """`cfg.epochs` shuffled passes over `n` items in batches of `cfg.batch_size`: AdamW (`cfg.learning_rate`,
+    `cfg.weight_decay`), cosine decay to zero over all steps. `batch_loss(indices)` gives the batch's loss and
+    how many of its items were right (fractions allowed); a non-finite loss stops with an error naming
+    `section`.learning_rate."""
+    steps_per_epoch = math.ceil(n / cfg.batch_size)
+    total = cfg.epochs * steps_per_epoch
+    optimiser = torch.optim.AdamW(parameters, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * step / total)))
     for epoch in range(1, cfg.epochs + 1):
         model.train()
-        order = torch.randperm(len(faces), generator=gen)
-        seen, loss_sum, right = 0, 0.0, 0
-        for start in range(0, len(faces), cfg.batch_size):
+        order = torch.randperm(n, generator=gen)
+        seen, loss_sum, right = 0, 0.0, 0.0
+        for start in range(0, n, cfg.batch_size):
             idx = order[start: start + cfg.batch_size]
-            batch = augment({m: t[idx] for m, t in faces.images.items()}, cfg.shift, cfg.modality_dropout, blank, gen)
-            labels = faces.labels[idx]
-            logits = model(batch)
-            loss = loss_fn(logits, labels)
+            loss, correct = batch_loss(idx)
             if not torch.isfinite(loss):
-                raise PafasError(f"baseline: the loss became {loss.item()} at epoch {epoch}; lower "
-                                 "baseline.learning_rate")
+                raise PafasError(f"{section}: the loss became {loss.item()} at epoch {epoch}; lower "
+                                 f"{section}.learning_rate")
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
             schedule.step()
             seen += len(idx)
             loss_sum += loss.item() * len(idx)
-            right += int(((logits > 0).float() == labels).sum())
+            right += correct
         if on_epoch is not None:
             on_epoch({"epoch": epoch, "loss": loss_sum / seen, "accuracy": right / seen,
                       "learning_rate": schedule.get_last_lr()[0]})
-    return model
 
 
 @torch.no_grad()

@@ -31,6 +31,9 @@ class ThreeStreamCNN(nn.Module):
         self.streams = nn.ModuleDict({m: _stream(c, width) for m, c in CHANNELS.items()})
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(len(CHANNELS) * 4 * width, 1))
 
+    def stream_features(self, images: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Each stream's pooled features (N, 4 x width): what the head reads, and what pretraining trains."""
+        return {m: stream(images[m].float() / 127.5 - 1.0) for m, stream in self.streams.items()}
+
     def forward(self, images: dict[str, torch.Tensor]) -> torch.Tensor:
-        features = [stream(images[m].float() / 127.5 - 1.0) for m, stream in self.streams.items()]
-        return self.head(torch.cat(features, dim=1)).squeeze(1)
+        return self.head(torch.cat(list(self.stream_features(images).values()), dim=1)).squeeze(1)

@@ -46,5 +46,11 @@ def resolve(recipe: Recipe, ws: Workspace) -> BaselinePlan:
     if DEV not in sets or not any(s.startswith("test") for s in sets):
         raise PafasError(f"{paths.ref} ({paths.path}) needs a dev set and at least one test set "
                          f"(it has: {', '.join(sets) or 'none'}); rebuild it with `pafas build-paths`")
+    inputs: tuple = (("paths", paths),)
+    if recipe.baseline.init != "scratch":  # a pretrained trunk (`pafas pretrain`'s cnn_trunk.pt)
+        try:
+            inputs += (("init", ws.resolve(recipe.baseline.init)),)
+        except PafasError as exc:
+            raise PafasError(f"baseline.init: {exc}; use 'scratch' or a pretrained CNN trunk") from None
     spec = Spec("baseline", data.image_size, None, paths=str(paths.path))
-    return BaselinePlan("baseline", ws, recipe, (("paths", paths),), spec, sets=tuple(sets))
+    return BaselinePlan("baseline", ws, recipe, inputs, spec, sets=tuple(sets))

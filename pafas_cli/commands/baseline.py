@@ -1,4 +1,5 @@
-"""`pafas baseline`: the three-stream CNN floor, trained from scratch and scored like `pafas eval` scores a VLM.
+"""`pafas baseline`: the three-stream CNN floor, trained from scratch (or from streams pretrained on the corpus's
+attributes, `baseline.init`) and scored like `pafas eval` scores a VLM.
 
 Trains on the paths version's training samples (one row per sample: the samples every SFT variant of that
 version is built from), takes the EER threshold of its dev set and reports every other eval set it holds
@@ -30,6 +31,11 @@ def run(plan: BaselinePlan) -> str:
 
     recipe, cfg, paths, side = plan.recipe, plan.recipe.baseline, plan.paths, plan.side
     sets, reported = plan.sets, plan.reported
+    init = None
+    if "init" in dict(plan.inputs):
+        from pafas_cli.baseline.pretrain import load_trunk
+
+        init = load_trunk(dict(plan.inputs)["init"].path, cfg.width)
 
     started = time.perf_counter()
     faces = {"train": load_faces(paths.path, "rl", side),
@@ -42,9 +48,10 @@ def run(plan: BaselinePlan) -> str:
         console.print(f"epoch {row['epoch']:>3}/{cfg.epochs}  loss {row['loss']:.4f}  accuracy {row['accuracy']:.3f}",
                       highlight=False)
 
-    console.print(f"training the three-stream CNN on {len(faces['train'])} samples of {paths.ref} "
+    console.print(f"training the three-stream CNN ({'from ' + cfg.init if init else 'from scratch'}) "
+                  f"on {len(faces['train'])} samples of {paths.ref} "
                   f"({side}x{side}, {cfg.epochs} epochs, {torch.get_num_threads()} threads)", highlight=False)
-    model = train(faces["train"], cfg, recipe.seed, blank, on_epoch)
+    model = train(faces["train"], cfg, recipe.seed, blank, on_epoch, init=init)
     trained = time.perf_counter() - started
 
     name = "baseline"

@@ -21,8 +21,9 @@ MISSING_POLICY = "a missing modality is shown as a blank image labelled 'unavail
                  "its reasoning clauses are never used"
 
 
-def build_user_turn(modalities_present: Iterable[str]) -> list[dict]:
-    """Content parts of the user message: label, image, label, image, label, image, question."""
+def build_user_turn(modalities_present: Iterable[str], question: str = QUESTION) -> list[dict]:
+    """Content parts of the user message: label, image, label, image, label, image, question (the FAS
+    question unless another is given, e.g. the pretraining corpus's description request)."""
     present = set(modalities_present)
     unknown = present - set(MODALITIES)
     if unknown:
@@ -31,10 +32,10 @@ def build_user_turn(modalities_present: Iterable[str]) -> list[dict]:
     for modality in MODALITIES:
         label = LABELS[modality] if modality in present else UNAVAILABLE[modality]
         parts += [{"type": "text", "text": label}, {"type": "image"}]
-    parts.append({"type": "text", "text": QUESTION})
+    parts.append({"type": "text", "text": question})
     return parts
 
 
-def user_text(modalities_present: Iterable[str]) -> str:
+def user_text(modalities_present: Iterable[str], question: str = QUESTION) -> str:
     """The text of the user turn alone (for the tokenizer corpus)."""
-    return " ".join(p["text"] for p in build_user_turn(modalities_present) if p["type"] == "text")
+    return " ".join(p["text"] for p in build_user_turn(modalities_present, question) if p["type"] == "text")

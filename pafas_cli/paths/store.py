@@ -40,7 +40,8 @@ DEV_SETS = ("dev", *P2_DEV_SETS.values())
 
 
 def _features(kind: str):
-    """Column types on disk ('rl', 'eval', 'sft') and after loading ('sft_out', 'rl_out', 'eval_out')."""
+    """Column types on disk ('rl', 'eval', 'sft') and after loading ('sft_out', 'rl_out', 'eval_out'; 'corpus_out'
+    for the pretraining corpus)."""
     from datasets import Features, Image, List, Value
 
     sample = {"id": Value("string"), "label": Value("int8"), "attack": List(Value("string")),
@@ -59,6 +60,8 @@ def _features(kind: str):
         "sft_out": {"prompt": List(turn), "completion": List(turn), "images": images, "id": Value("string"),
                     "sample_id": Value("string"),
                     **{k: v for k, v in sample.items() if k != "id"}},
+        "corpus_out": {"prompt": List(turn), "completion": List(turn), "images": images, "id": Value("string"),
+                       "kind": Value("string")},
     }[kind]
     return Features(table)
 
@@ -93,8 +96,9 @@ def _absolute(root: Path, images: list[list[str]]) -> list[list[str]]:
     return [[f"{base}/{p}" for p in row] for row in images]
 
 
-def _dataset(cols: dict[str, list], kind: str) -> "datasets.Dataset":
-    """An in-memory Dataset with the `kind` column types; arrow infers, then one cast (fast for 40k rows)."""
+def typed_dataset(cols: dict[str, list], kind: str) -> "datasets.Dataset":
+    """An in-memory Dataset with the column types of `kind` ('sft_out', 'rl_out', 'eval_out', or 'corpus_out':
+    the pretraining corpus's rows); arrow infers, then one cast (fast for 40k rows)."""
     from datasets import Dataset
 
     features = _features(kind)
@@ -105,7 +109,7 @@ def _with_prompts(root: Path, name: str, kind: str) -> "datasets.Dataset":
     cols = _disk(root, name).to_dict()
     cols["prompt"] = [[{"role": "user", "content": build_user_turn(m)}] for m in cols["modalities"]]
     cols["images"] = _absolute(root, cols["images"])
-    return _dataset(cols, kind)
+    return typed_dataset(cols, kind)
 
 
 def load_rl(root: str | Path) -> "datasets.Dataset":
@@ -191,7 +195,7 @@ def load_sft(root: str | Path) -> "datasets.Dataset":
         for k in keys:
             cols[k].append(row[k])
     cols["images"] = _absolute(root, cols["images"])
-    return _dataset(cols, "sft_out")
+    return typed_dataset(cols, "sft_out")
 
 
 def read_corpus(root: str | Path) -> Iterator[str]:

@@ -123,3 +123,27 @@ def test_a_bad_recipe_value_is_one_line_naming_the_key(tmp_path):
     assert result.returncode == 2
     message = "error: --set baseline.epochs=0: baseline.epochs: must be >= 1, got 0"
     assert result.stderr.strip().splitlines() == [message]
+
+
+def test_a_run_from_a_pretrained_trunk_records_it_as_an_input(trained, tmp_path):
+    from pafas_cli.baseline.net import ThreeStreamCNN
+    from pafas_cli.baseline.pretrain import TRUNK_FILE, save_trunk
+
+    ws, _ = trained
+    trunk = save_trunk(ThreeStreamCNN(4), tmp_path / TRUNK_FILE, 4, {"corpus": "test"})
+    recipe = load_recipe("quickstart/baseline.yaml", ["baseline.epochs=1", "baseline.width=4",
+                                                      f"baseline.init={tmp_path}"])
+    run(recipe, ws)
+    manifest = ws.latest("baseline").manifest
+    (init,) = [i for i in manifest["inputs"] if i["name"] == "init"]
+    assert init["path"] == str(tmp_path.resolve()) and init["fingerprint"]
+    assert manifest["recipe"]["baseline"]["init"] == str(tmp_path)
+
+
+def test_an_init_that_does_not_exist_is_one_line_naming_the_key_before_training(trained, tmp_path):
+    ws, _ = trained
+    before = len(ws.versions("baseline"))
+    recipe = load_recipe("quickstart/baseline.yaml", [f"baseline.init={tmp_path / 'missing.pt'}"])
+    with pytest.raises(PafasError, match="^baseline.init: cannot resolve"):
+        run(recipe, ws)
+    assert len(ws.versions("baseline")) == before

@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from pafas_cli.data.config import SYNTH_VERSION
 from pafas_cli.data.sources.reading import list_name
 from pafas_cli.data.synth.domains import DOMAIN_SPECS, DOMAINS, SPLIT_SHARE, SPLITS, Domain, attack_mix
 from pafas_cli.data.synth.face import Subject, make_subject
-from pafas_cli.data.synth.scenes import Setting, render_scene
+from pafas_cli.data.synth.scenes import draw_setting, render_scene
 from pafas_cli.data.synth.sensors import capture
 
 GENERATOR_VERSION = SYNTH_VERSION
@@ -55,7 +56,7 @@ class Item:
         return f"{self.domain}/{self.split}/{self.slug}/{self.domain}{self.index:05d}"
 
 
-def _apportion(total: int, weights: dict[str, float]) -> dict[str, int]:
+def apportion(total: int, weights: dict[str, float]) -> dict[str, int]:
     """Split `total` by weights with the largest-remainder rule (deterministic counts)."""
     norm = sum(weights.values())
     raw = {k: total * w / norm for k, w in weights.items()}
@@ -65,7 +66,8 @@ def _apportion(total: int, weights: dict[str, float]) -> dict[str, int]:
     return counts
 
 
-def _rng(seed: int, *keys: int) -> np.random.Generator:
+def seeded_rng(seed: int, *keys: int) -> np.random.Generator:
+    """A generator of its own for each (seed, keys): what one sample draws never shifts another's."""
     return np.random.default_rng(np.random.SeedSequence([seed, *keys]))
 
 
@@ -75,7 +77,7 @@ def subjects(domain: Domain, seed: int) -> list[Subject]:
     tones, weights = list(domain.skin), np.array(list(domain.skin.values()))
     out = []
     for i in range(domain.subjects * len(SPLITS)):
-        rng = _rng(seed, d, 1_000_000 + i)
+        rng = seeded_rng(seed, d, 1_000_000 + i)
         out.append(make_subject(rng, str(rng.choice(tones, p=weights / weights.sum()))))
     return out
 
@@ -85,15 +87,15 @@ def plan(per_domain: int, seed: int) -> list[Item]:
     items = []
     for d, name in enumerate(DOMAINS):
         domain = DOMAIN_SPECS[name]
-        sizes = _apportion(per_domain, SPLIT_SHARE)
+        sizes = apportion(per_domain, SPLIT_SHARE)
         index = 0
         for k, split in enumerate(SPLITS):
             n = sizes[split]
             n_live = round(n * domain.live_share)
             slugs = ["live"] * n_live
-            for slug, count in _apportion(n - n_live, attack_mix(domain, split)).items():
+            for slug, count in apportion(n - n_live, attack_mix(domain, split)).items():
                 slugs += [slug] * count
-            rng = _rng(seed, d, 2_000_000 + k)
+            rng = seeded_rng(seed, d, 2_000_000 + k)
             rng.shuffle(slugs)
             pool = np.arange(domain.subjects) + k * domain.subjects
             for slug in slugs:
@@ -107,23 +109,8 @@ def plan(per_domain: int, seed: int) -> list[Item]:
 def render(item: Item, people: list[Subject], seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The stored (rgb, depth, ir) arrays of one planned sample."""
     domain = DOMAIN_SPECS[item.domain]
-    rng = _rng(seed, DOMAINS.index(item.domain), item.index)
-    h, w = domain.size
-    ys = np.linspace(-1, 1, h, dtype=np.float32)
-    xs = np.linspace(-w / h, w / h, w, dtype=np.float32)
-    x, y = np.meshgrid(xs, ys)
-    outdoor = bool(rng.random() < domain.outdoor)
-    if outdoor:
-        light = np.array([rng.uniform(-1, 1), -0.5, 0.6], np.float32)
-        ambient, illum = rng.uniform(0.1, 0.2), np.array([1.1, 1.05, 0.95], np.float32) * rng.uniform(1.1, 1.5)
-    else:
-        light = np.array([rng.uniform(-0.5, 0.5), rng.uniform(-0.6, 0.1), 1.0], np.float32)
-        ambient, illum = rng.uniform(0.25, 0.5), rng.uniform(0.88, 1.12, 3).astype(np.float32)
-    setting = Setting(
-        rng=rng, x=x, y=y, cx=rng.uniform(-0.1, 0.1), cy=rng.uniform(-0.05, 0.12), scale=rng.uniform(0.55, 0.72),
-        yaw=rng.uniform(-0.35, 0.35), d0=rng.uniform(0.45, 0.8), light=light / np.linalg.norm(light),
-        ambient=float(ambient), illum=illum, outdoor=outdoor,
-    )
+    rng = seeded_rng(seed, DOMAINS.index(item.domain), item.index)
+    setting = draw_setting(rng, domain.size, outdoor=bool(rng.random() < domain.outdoor))
     scene = render_scene(setting, item.slug, people[item.wearer], people[item.target], item.medical_glasses)
     return capture(scene, domain, setting)
 
@@ -145,37 +132,46 @@ def _people(domain: str, seed: int) -> list[Subject]:
     return subjects(DOMAIN_SPECS[domain], seed)
 
 
-def _render_chunk(out: Path, items: list[Item], seed: int) -> list[tuple[Item, list[str]]]:
+def _render_chunk(out: Path, seed: int, items: list[Item]) -> list[tuple[Item, list[str]]]:
     """Render and save a chunk of items (runs in a worker process)."""
     return [(item, write_item(out, item, render(item, _people(item.domain, seed), seed))) for item in items]
+
+
+def draw_chunks(work: Callable[[list], list[tuple]], items: list, workers: int | None = None,
+                progress: Callable[[int, int], None] | None = None) -> dict:
+    """item -> result, from `work(chunk) -> [(item, result), ...]` run over chunks of CHUNK items.
+
+    Items are independent (each seeds its own generator), so chunks run in parallel worker processes
+    (fork); the results do not depend on the number of workers. `progress(done, total)` is called as
+    chunks finish.
+    """
+    chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
+    workers = workers or min(4, os.cpu_count() or 1)
+    if "fork" not in get_all_start_methods():
+        workers = 1  # spawn would re-import the caller's __main__; drawing serially is still correct
+    results: dict = {}
+    if workers == 1:
+        for chunk in chunks:
+            results.update(work(chunk))
+            if progress:
+                progress(len(results), len(items))
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            for future in as_completed([pool.submit(work, chunk) for chunk in chunks]):
+                results.update(future.result())
+                if progress:
+                    progress(len(results), len(items))
+    return results
 
 
 def generate(out: Path, per_domain: int, seed: int, workers: int | None = None, progress=None) -> dict:
     """Write the whole benchmark under `out`; returns the counts (also written to synth.json).
 
-    Samples are independent (each seeds its own generator), so they are drawn in parallel worker
-    processes; the output does not depend on the number of workers. `progress(done, total)` is
-    called as chunks finish.
+    The output does not depend on the number of `workers` (see `draw_chunks`).
     """
     out.mkdir(parents=True, exist_ok=True)
     items = plan(per_domain, seed)
-    chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
-    workers = workers or min(4, os.cpu_count() or 1)
-    if "fork" not in get_all_start_methods():
-        workers = 1  # spawn would re-import the caller's __main__; drawing serially is still correct
-    rels: dict[Item, list[str]] = {}
-    if workers == 1:
-        results = (_render_chunk(out, chunk, seed) for chunk in chunks)
-        for done in results:
-            rels.update(done)
-            if progress:
-                progress(len(rels), len(items))
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            for future in as_completed([pool.submit(_render_chunk, out, chunk, seed) for chunk in chunks]):
-                rels.update(future.result())
-                if progress:
-                    progress(len(rels), len(items))
+    rels = draw_chunks(partial(_render_chunk, out, seed), items, workers, progress)
     lines: dict[tuple[str, str], list[str]] = {(d, s): [] for d in DOMAINS for s in SPLITS}
     for item in items:
         r = rels[item]

@@ -20,6 +20,7 @@ face or object. Each attack is built from its instrument:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,6 +73,50 @@ class Setting:
     @property
     def pixel_m(self) -> float:
         return 2.0 / self.x.shape[0] * UNIT_M
+
+
+@dataclass(frozen=True)
+class Staging:
+    """The ranges a capture's pose, distance and lighting are drawn from (uniform, low-high).
+
+    The defaults are the benchmark's; the pretraining corpus draws from wider ones (data/pretrain/rig.py).
+    """
+
+    cx: tuple[float, float] = (-0.1, 0.1)
+    cy: tuple[float, float] = (-0.05, 0.12)
+    scale: tuple[float, float] = (0.55, 0.72)
+    yaw: tuple[float, float] = (-0.35, 0.35)
+    d0: tuple[float, float] = (0.45, 0.8)
+    # Indoors: the key light's x and y (z = 1), the ambient share, each channel's illuminant level.
+    light_x: tuple[float, float] = (-0.5, 0.5)
+    light_y: tuple[float, float] = (-0.6, 0.1)
+    ambient: tuple[float, float] = (0.25, 0.5)
+    illum: tuple[float, float] = (0.88, 1.12)
+    # Outdoors: the sun's x (y = -0.5, z = 0.6), the ambient share, the daylight level.
+    sun_x: tuple[float, float] = (-1.0, 1.0)
+    sun_ambient: tuple[float, float] = (0.1, 0.2)
+    sun_level: tuple[float, float] = (1.1, 1.5)
+
+
+def draw_setting(rng: np.random.Generator, size: tuple[int, int], outdoor: bool,
+                 staging: Staging = Staging()) -> Setting:
+    """One capture on an image of `size` (height, width): the face-coordinate grid, pose and lighting."""
+    h, w = size
+    ys = np.linspace(-1, 1, h, dtype=np.float32)
+    xs = np.linspace(-w / h, w / h, w, dtype=np.float32)
+    x, y = np.meshgrid(xs, ys)
+    if outdoor:
+        light = np.array([rng.uniform(*staging.sun_x), -0.5, 0.6], np.float32)
+        ambient = rng.uniform(*staging.sun_ambient)
+        illum = np.array([1.1, 1.05, 0.95], np.float32) * rng.uniform(*staging.sun_level)
+    else:
+        light = np.array([rng.uniform(*staging.light_x), rng.uniform(*staging.light_y), 1.0], np.float32)
+        ambient, illum = rng.uniform(*staging.ambient), rng.uniform(*staging.illum, 3).astype(np.float32)
+    return Setting(
+        rng=rng, x=x, y=y, cx=rng.uniform(*staging.cx), cy=rng.uniform(*staging.cy),
+        scale=rng.uniform(*staging.scale), yaw=rng.uniform(*staging.yaw), d0=rng.uniform(*staging.d0),
+        light=light / np.linalg.norm(light), ambient=float(ambient), illum=illum, outdoor=outdoor,
+    )
 
 
 def background(s: Setting) -> Scene:
@@ -185,6 +230,11 @@ def print_attack(s: Setting, wearer: Subject, target: Subject, kind: str) -> Sce
 
 
 def replay_attack(s: Setting, target: Subject, kind: str) -> Scene:
+    return display(s, kind, lambda scale: photo(s, target, scale=scale)[0])
+
+
+def display(s: Setting, kind: str, content: Callable[[float], np.ndarray]) -> Scene:
+    """A phone ("mobile") or a large screen in front of the wall, showing `content(scale)` (an RGB image)."""
     rng = s.rng
     scene = background(s)
     h, w = s.x.shape
@@ -196,7 +246,7 @@ def replay_attack(s: Setting, target: Subject, kind: str) -> Scene:
         half_w, half_h = rng.uniform(1.1, 1.6), rng.uniform(1.2, 1.6)
         content_scale = s.scale * rng.uniform(0.85, 1.1)
         dist = s.d0 * rng.uniform(0.9, 1.25)
-    img, _ = photo(s, target, scale=content_scale)
+    img = content(content_scale)
     dx, dy = (s.x - s.cx) / half_w, (s.y - s.cy) / half_h
     screen = (np.clip((1 - np.abs(dx)) * 40, 0, 1) * np.clip((1 - np.abs(dy)) * 40, 0, 1)).astype(np.float32)
     bezel_w = 0.08 / max(half_w, 0.1)
