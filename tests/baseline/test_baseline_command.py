@@ -133,7 +133,7 @@ def test_a_run_from_a_pretrained_trunk_records_it_as_an_input(trained, tmp_path)
     trunk = save_trunk(ThreeStreamCNN(4), tmp_path / TRUNK_FILE, 4, {"corpus": "test"})
     recipe = load_recipe("quickstart/baseline.yaml", ["baseline.epochs=1", "baseline.width=4",
                                                       f"baseline.init={tmp_path}"])
-    run(recipe, ws)
+    run(plan_baseline(recipe, ws))
     manifest = ws.latest("baseline").manifest
     (init,) = [i for i in manifest["inputs"] if i["name"] == "init"]
     assert init["path"] == str(tmp_path.resolve()) and init["fingerprint"]
@@ -145,5 +145,5 @@ def test_an_init_that_does_not_exist_is_one_line_naming_the_key_before_training(
     before = len(ws.versions("baseline"))
     recipe = load_recipe("quickstart/baseline.yaml", [f"baseline.init={tmp_path / 'missing.pt'}"])
     with pytest.raises(PafasError, match="^baseline.init: cannot resolve"):
-        run(recipe, ws)
+        run(plan_baseline(recipe, ws))
     assert len(ws.versions("baseline")) == before
