@@ -29,9 +29,8 @@ configure_network(False)
 
 
 def generator_cost(scenes: int) -> dict:
-    from pafas_cli.data.pretrain import generate as corpus
-    from pafas_cli.data.pretrain import read_samples
     from pafas_cli.data.pretrain.config import CorpusConfig
+    from pafas_cli.data.pretrain.generate import generate as corpus, read_samples
     from pafas_cli.data.synth import generate as benchmark
 
     with tempfile.TemporaryDirectory() as tmp:

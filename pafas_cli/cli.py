@@ -22,7 +22,8 @@ app = typer.Typer(
     help=(
         "Interpretable multimodal face anti-spoofing (PA-FAS): a vision-language model reads a face in "
         "RGB, depth and IR, reasons in <think> text and answers with a hierarchical spoof label.\n\n"
-        "Pipeline: synth -> build-paths -> init-model -> sft -> rl -> eval / explain (baseline: the CNN floor). "
+        "Pipeline: synth -> build-paths -> init-model [-> pretrain] -> sft -> rl -> eval / explain (baseline: the "
+        "CNN floor). "
         "Every stage reads a YAML recipe (recipes/) and writes a new version into the workspace (pafas ls).\n\n"
         "Example: pafas build-paths --data synthetic && pafas init-model && pafas sft && pafas rl && pafas eval"
     ),
@@ -51,6 +52,7 @@ DEFAULT_RECIPE = {
     "prepare": "quickstart/prepare.yaml",
     "build-paths": "quickstart/paths.yaml",
     "init-model": "quickstart/model.yaml",
+    "pretrain": "quickstart/pretrain.yaml",
     "sft": "quickstart/sft.yaml",
     "rl": "quickstart/grpo.yaml",
     "eval": "quickstart/eval.yaml",
@@ -192,6 +194,23 @@ def init_model(
 ModelOpt = Annotated[Optional[str], typer.Option(help="Model reference (default: the newest rl, else sft).")]
 ResumeOpt = Annotated[str, typer.Option(help="auto (resume an unfinished run if any), never, or a checkpoint path.")]
 ProcsOpt = Annotated[int, typer.Option("--num-processes", help="Data-parallel processes (torchrun; gloo on CPU).")]
+
+
+@app.command()
+def pretrain(recipe: RecipeOpt = None, set_: SetOpt = None, resume: ResumeOpt = "auto",
+             num_processes: ProcsOpt = 1) -> None:
+    """Pretrain the tiny VLM on scenes of materials seen through RGB, depth and IR (no faces, no FAS label),
+    then probe its vision features; the CNN trunk is pretrained on the same scenes (docs/pretraining.md).
+
+    Start from `pafas init-model --set model.corpus=true`; then `pafas sft --set sft.model=pretrain:latest`.
+
+    Example: pafas pretrain --set pretrain.max_steps=300
+    """
+    recipe_ = _recipe("pretrain", recipe, set_)
+    from pafas_cli.commands import pretrain as cmd
+    from pafas_cli.train.plan import resolve_pretrain
+
+    cmd.run(_planned(resolve_pretrain(recipe_, _workspace(), resume=resume, num_processes=num_processes)))
 
 
 @app.command()

@@ -31,6 +31,7 @@ from pafas_cli.errors import PafasError
 from pafas_cli.infer.config import EvalConfig
 from pafas_cli.model.config import ModelConfig
 from pafas_cli.paths.config import PathsConfig
+from pafas_cli.pretrain.config import PretrainSection
 from pafas_cli.recipe_files import RECIPES_DIR
 from pafas_cli.train.config import RLSection, SFTSection
 
@@ -49,6 +50,7 @@ class Recipe:
     rl: RLSection = field(default_factory=RLSection)
     eval: EvalConfig = field(default_factory=EvalConfig)
     baseline: BaselineSection = field(default_factory=BaselineSection)
+    pretrain: PretrainSection = field(default_factory=PretrainSection)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

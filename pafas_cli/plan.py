@@ -25,6 +25,7 @@ from pafas_cli.workspace import Resolved, VersionWriter, Workspace
 RECORDS: dict[str, tuple[str, ...]] = {
     "paths": ("seed", "data", "paths"),
     "model": ("seed", "model"),
+    "pretrain": ("seed", "data", "pretrain"),
     "sft": ("seed", "sft"),
     "rl": ("seed", "rl"),
     "eval": ("seed", "eval", "model"),

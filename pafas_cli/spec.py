@@ -28,6 +28,8 @@ SPEC_FILE = "spec.json"
 TAXONOMY_COPY = "taxonomy.yaml"
 TREE_COPY = "reasoning_tree.yaml"
 ANSWER_FORMATS = ("think", "answer")
+# The stages whose versions hold a model (init-model, pretrain, sft, rl).
+MODEL_STAGES = ("model", "pretrain", "sft", "rl")
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def _derived(folder: Path) -> Spec | None:
     if stage == "model":
         size = (recipe.get("model") or {}).get("image_size")
         return Spec("model", size, upstream.answer_format if upstream else None, source, derived=True)
-    if stage in ("sft", "rl"):
+    if stage in ("pretrain", "sft", "rl"):
         base = (inputs.get("model") or {}).get("path")
         return Spec(stage, upstream.image_size if upstream else None, upstream.answer_format if upstream else None,
                     source, base, derived=True)
@@ -105,7 +107,7 @@ def model_spec(resolved: Any) -> Spec | None:
         return None
     for folder in (resolved.path, resolved.path.parent):
         spec = read_spec(folder)
-        if spec is not None and spec.stage in ("model", "sft", "rl"):
+        if spec is not None and spec.stage in MODEL_STAGES:
             return spec
     return None
 

@@ -40,7 +40,7 @@ from typing import Any
 
 from pafas_cli.errors import PafasError
 
-STAGES = ("synth", "corpus", "paths", "model", "sft", "rl", "eval", "baseline")
+STAGES = ("synth", "corpus", "paths", "model", "pretrain", "sft", "rl", "eval", "baseline")
 VERSION_RE = re.compile(r"^v(\d{3,})(\.partial)?$")
 MANIFEST = "manifest.json"
 PARTIAL = ".partial"
@@ -592,4 +592,4 @@ def nearby_workspaces(near: Path, depth: int = 2, limit: int = 5) -> list[tuple[
 
 
 def _command_for(stage: str) -> str:
-    return {"paths": "build-paths", "model": "init-model", "synth": "synth"}.get(stage, stage)
+    return {"paths": "build-paths", "model": "init-model", "synth": "synth", "corpus": "pretrain"}.get(stage, stage)

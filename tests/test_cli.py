@@ -22,7 +22,8 @@ def test_help_lists_the_pipeline_commands():
         assert command in out.stdout
 
 
-@pytest.mark.parametrize("command", ["build-paths", "init-model", "sft", "rl", "eval", "explain", "synth", "baseline"])
+@pytest.mark.parametrize("command", ["build-paths", "init-model", "pretrain", "sft", "rl", "eval", "explain", "synth",
+                                     "baseline"])
 def test_each_command_help_has_an_example(command):
     out = pafas(command, "--help")
     assert out.returncode == 0
@@ -66,7 +67,7 @@ def test_ls_on_an_empty_workspace_names_the_workspaces_nearby(tmp_path):
 
 def test_ls_of_an_unknown_stage_and_a_workspace_that_is_a_file_are_errors(tmp_path):
     bogus = pafas("--workspace", str(tmp_path), "ls", "bogus")
-    assert bogus.returncode == 2 and "no stage 'bogus' (stages: synth, paths, model, sft, rl" in bogus.stderr
+    assert bogus.returncode == 2 and "no stage 'bogus' (stages: synth, corpus, paths, model, pretrain, sft, rl" in bogus.stderr
     afile = tmp_path / "afile"
     afile.write_text("x")
     for args in (["ls"], ["show", "sft:latest"], ["build-paths"]):

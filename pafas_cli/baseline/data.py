@@ -80,7 +80,7 @@ class CorpusFaces:
 
 def load_corpus_faces(root: str | Path, split: str, side: int) -> CorpusFaces:
     """The scenes of one split ("train" / "val") of a corpus folder, at `side` pixels, with their attributes."""
-    from pafas_cli.data.pretrain import read_samples
+    from pafas_cli.data.pretrain.generate import read_samples
     from pafas_cli.data.pretrain.truth import NAMES
 
     records = read_samples(root, split)

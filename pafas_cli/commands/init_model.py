@@ -10,6 +10,7 @@ in bf16) for memory and speed checks on a GPU, where its weights are also initia
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +23,25 @@ from pafas_cli.spec import write_spec
 
 
 def run(plan: Plan) -> Path:
-    """Build the model the plan describes from its paths version's corpus; returns the HF folder."""
+    """Build the model the plan describes from its paths version's corpus (and, with `model.corpus`, the
+    pretraining corpus's texts); returns the HF folder."""
     from pafas_cli.paths.store import read_corpus
 
     cfg = plan.recipe.model
     (_, source), = plan.inputs
-    corpus = list(read_corpus(source.path))
-    with plan.start() as out:
-        metrics = build(cfg, corpus, out.path / MODEL_SUBDIR, plan.seed)
-        write_spec(out.path, plan.spec)
+    texts = list(read_corpus(source.path))
+    spec, found = plan.spec, []
+    if cfg.corpus:
+        from pafas_cli.data.pretrain.version import ensure_corpus
+        from pafas_cli.pretrain.rows import corpus_texts
+
+        pretraining = ensure_corpus(plan.recipe.pretrain.corpus, plan.workspace)
+        texts += corpus_texts(pretraining.path)
+        spec = replace(spec, details={**spec.details, "corpus": pretraining.ref})
+        found.append(pretraining.as_input("corpus"))
+    with plan.start(inputs=found) as out:
+        metrics = build(cfg, texts, out.path / MODEL_SUBDIR, plan.seed)
+        write_spec(out.path, spec)
         out.set_metrics(metrics)
     folder = out.path / MODEL_SUBDIR
     console.print(kv_table(f"init-model -> {out.ref}", {

@@ -103,6 +103,9 @@ class ModelConfig:
     device: str = "auto"
     # Allow model code shipped inside a model folder to run (only for folders you trust).
     trust_remote_code: bool = False
+    # Train the tokenizer on the pretraining corpus's texts too (drawn with the pretrain.corpus settings if
+    # absent), so that `pafas pretrain` can start from this model (docs/pretraining.md).
+    corpus: bool = False
 
     def validate(self) -> None:
         """Raise ValueError("key: message") for a bad value."""

@@ -1,9 +1,5 @@
-"""The proposed `pretrain` recipe section: the corpus, the probe and the CNN's attribute pretraining.
-
-The VLM training keys of `pafas pretrain` (model, learning rate, steps, ...) are not here yet: the stage that
-reads them is written with the stage refactoring (issue #24), and is expected to add them as `sft` has them
-(train/config.py, TrainSection).
-"""
+"""The `pretrain` recipe section: the VLM's next-token training on the corpus (the trainer keys every training
+stage has), the corpus, the perception probe and the CNN's attribute pretraining."""
 
 from __future__ import annotations
 
@@ -12,6 +8,7 @@ from dataclasses import dataclass, field
 from pafas_cli.baseline.config import TrunkPretraining
 from pafas_cli.data.config import PRESETS
 from pafas_cli.data.pretrain.config import CorpusConfig
+from pafas_cli.train.config import TrainerSection
 
 # The Protocol-1 target domains.
 P1_TARGETS = tuple(split.split("->")[1] for split in PRESETS["P1"])
@@ -40,7 +37,14 @@ class ProbeSection:
 
 
 @dataclass
-class PretrainSection:
+class PretrainSection(TrainerSection):
+    # Model to pretrain: a random-init model whose tokenizer was trained on the corpus too (`pafas init-model
+    # --set model.corpus=true`), or any model folder or hub id.
+    model: str = "model:latest"
+    # Optimiser steps over the corpus's training scenes (3,800 at the default size: 475 steps per epoch at batch 8).
+    max_steps: int = 950
+    # Loss on the scene's text only (the prompt, a fixed question and the images, is masked), as in sft.
+    completion_only_loss: bool = True
     # The scenes both the VLM and the CNN pretrain on (a corpus:vNNN version, drawn on first use).
     corpus: CorpusConfig = field(default_factory=CorpusConfig)
     # How the pretrained and the random-init models' vision features are compared on the benchmark.
@@ -50,6 +54,7 @@ class PretrainSection:
 
     def validate(self) -> None:
         """Raise ValueError("key: message") for a bad value."""
+        super().validate()
         for name in ("corpus", "probe", "cnn"):
             try:
                 getattr(self, name).validate()

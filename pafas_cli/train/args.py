@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pafas_cli.train.config import TrainSection
+from pafas_cli.train.config import TrainerSection
 
 
 def precision_flags(precision: str) -> dict[str, bool]:
@@ -32,7 +32,7 @@ def checkpointing_key() -> str:
     return "activation_checkpointing" if "activation_checkpointing" in params else "gradient_checkpointing"
 
 
-def common_kwargs(cfg: TrainSection, seed: int, output_dir: Path, tracking: dict[str, Any] | None = None
+def common_kwargs(cfg: TrainerSection, seed: int, output_dir: Path, tracking: dict[str, Any] | None = None
                   ) -> dict[str, Any]:
     """The shared TRL settings; `tracking` = report_to / run_name / project (train/tracking.py), default none."""
     import torch
@@ -64,7 +64,7 @@ def common_kwargs(cfg: TrainSection, seed: int, output_dir: Path, tracking: dict
     return kwargs
 
 
-def peft_config(cfg: TrainSection):
+def peft_config(cfg: TrainerSection):
     """A peft LoraConfig when the recipe asks for adapters, else None (full fine-tuning)."""
     if not cfg.lora.enabled:
         return None

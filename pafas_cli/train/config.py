@@ -43,11 +43,11 @@ class LoraSection:
 
 
 @dataclass
-class TrainSection:
-    # Model to train: a workspace ref (model:latest, sft:v002), a folder, or a hub id.
+class TrainerSection:
+    """What every training stage gives TRL's trainer: the model, optimiser, schedule, checkpoints, LoRA, tracking."""
+
+    # Model to train: a workspace ref (model:latest, pretrain:latest, sft:v002), a folder, or a hub id.
     model: str = "model:latest"
-    # Paths version holding the training set.
-    paths: str = "paths:latest"
     # Peak learning rate.
     learning_rate: float = 1e-3
     # Learning-rate schedule (transformers names).
@@ -112,6 +112,14 @@ class TrainSection:
         if len(set(self.report_to)) != len(self.report_to):
             raise ValueError(f"report_to: a tracker is listed twice: {self.report_to}")
         self.lora.validate()
+
+
+@dataclass
+class TrainSection(TrainerSection):
+    """A stage that trains on a paths version (sft, rl)."""
+
+    # Paths version holding the training set.
+    paths: str = "paths:latest"
 
 
 # TRL fields pafas owns (output folder, resume, logging); trl_args may not override them.

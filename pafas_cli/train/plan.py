@@ -18,7 +18,7 @@ from pafas_cli.errors import PafasError
 from pafas_cli.plan import Plan, settle
 from pafas_cli.spec import Spec, inherit, model_spec, read_spec
 from pafas_cli.train import distributed, launch
-from pafas_cli.train.config import TrainSection
+from pafas_cli.train.config import TrainerSection, TrainSection
 from pafas_cli.workspace import Resolved, Workspace
 
 # Fewer prompts per optimiser step than this made GRPO collapse on the tiny model (feasibility notes, §3).
@@ -37,11 +37,12 @@ class TrainPlan(Plan):
     taxonomy: Any = None
 
     @property
-    def section(self) -> TrainSection:
+    def section(self) -> TrainerSection:
         return getattr(self.recipe, self.stage)
 
     @property
     def paths(self) -> Resolved:
+        """The paths version trained on (sft, rl; pretrain trains on a corpus)."""
         return dict(self.inputs)["paths"]
 
     @property
@@ -91,6 +92,25 @@ def resolve_rl(recipe: Recipe, ws: Workspace, resume: str = "auto", num_processe
                       f"{model.ref}'s tokens + {COMPLETION_MARGIN})", highlight=False)
     return TrainPlan("rl", ws, settled, (("paths", paths), ("model", model)), spec, resume=resume,
                      processes=num_processes, processor=processor, taxonomy=version_taxonomy(paths.path))
+
+
+def resolve_pretrain(recipe: Recipe, ws: Workspace, resume: str = "auto", num_processes: int = 1) -> TrainPlan:
+    """Next-token training on the corpus from a model whose tokenizer covers it; the pretrained version carries
+    its start's spec (image size, the paths version behind it), so sft and rl accept it as their model."""
+    from pafas_cli.train.tracking import check_trackers
+
+    cfg = recipe.pretrain
+    launch.needs_relaunch(num_processes)
+    check_trackers("pretrain", cfg.report_to)
+    model = ws.resolve(cfg.model, allow_hub=True)
+    base = model_spec(model)
+    if base is not None and base.stage == "model" and not base.details.get("corpus"):
+        raise PafasError(f"pretrain.model: {model.ref}'s tokenizer was trained on the FAS reasoning corpus only, so "
+                         "the pretraining texts would be spelled out byte by byte; build the start with `pafas "
+                         "init-model --set model.corpus=true` (the same model then serves as the scratch baseline)")
+    spec = Spec("pretrain", base.image_size if base else None, base.answer_format if base else None,
+                base.paths if base else None, str(model.path) if model.path else model.ref)
+    return TrainPlan("pretrain", ws, recipe, (("model", model),), spec, resume=resume, processes=num_processes)
 
 
 def _inputs(stage: str, recipe: Recipe, ws: Workspace, num_processes: int) -> tuple[Resolved, Resolved, Spec]:

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from pafas_cli.model.loader import MODEL_SUBDIR
-from pafas_cli.train.config import TrainSection
+from pafas_cli.train.config import TrainerSection
 
 ADAPTER_DIR = "adapter"
 # The trainer pickles its arguments next to the weights; a model folder should hold no pickles.
 TRAINING_ARGS = "training_args.bin"
 
 
-def save_trained(trainer: Any, cfg: TrainSection, out: Path, is_main: bool, processor: Any,
+def save_trained(trainer: Any, cfg: TrainerSection, out: Path, is_main: bool, processor: Any,
                  load_base: Callable[[], Any]) -> Path:
     """Call on every rank (saving gathers sharded weights); only rank 0 writes the extra files."""
     from pafas_cli.model.processor import save_portable

@@ -10,7 +10,7 @@ interrupted) with its checkpoints, for `--resume`.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,15 +45,16 @@ class RunDir:
 
 
 @contextmanager
-def training_version(plan: Any) -> Iterator[RunDir]:
-    """The version `plan` trains into, open for the block on every rank (see the module docstring)."""
+def training_version(plan: Any, inputs: Sequence[dict] = ()) -> Iterator[RunDir]:
+    """The version `plan` trains into, open for the block on every rank (see the module docstring); `inputs`
+    are manifest entries the run found itself (pretrain's corpus)."""
     state = distributed.state()
     writer = None
     payload = None
     if state.is_main_process:
         resume = plan_resume(plan.workspace, plan.stage, plan.resume, plan.recorded)
         console.print(tagged(f"{plan.stage}:", "bold", resume.message))
-        writer = plan.start(resume=resume.version)
+        writer = plan.start(resume=resume.version, inputs=inputs)
         if resume.checkpoint is not None:
             step = checkpoint_step(resume.checkpoint)
             for name in (METRICS_FILE, COMPLETIONS_FILE):

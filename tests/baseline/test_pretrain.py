@@ -22,7 +22,7 @@ WIDTH = 4
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    from pafas_cli.data.pretrain import generate
+    from pafas_cli.data.pretrain.generate import generate
     from pafas_cli.data.pretrain.config import CorpusConfig
 
     root = tmp_path_factory.mktemp("corpus")

@@ -12,7 +12,7 @@ SCENES = 300
 
 @pytest.fixture(scope="session")
 def corpus_root(tmp_path_factory) -> Path:
-    from pafas_cli.data.pretrain import generate
+    from pafas_cli.data.pretrain.generate import generate
     from pafas_cli.data.pretrain.config import CorpusConfig
 
     root = tmp_path_factory.mktemp("corpus")

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from pafas_cli.data.pretrain import generate, read_samples
+from pafas_cli.data.pretrain.generate import generate, read_samples
 from pafas_cli.data.pretrain.config import CorpusConfig
 from pafas_cli.pretrain.leaks import LABEL_WORDS, find_leaks, node_variants
 from pafas_cli.pretrain.rows import QUESTION

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pafas_cli.data.pretrain import read_samples
+from pafas_cli.data.pretrain.generate import read_samples
 from pafas_cli.paths.prompt import LABELS
 from pafas_cli.pretrain.rows import QUESTION, corpus_texts, load_corpus
 

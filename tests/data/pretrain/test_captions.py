@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pafas_cli.data.pretrain import read_samples
+from pafas_cli.data.pretrain.generate import read_samples
 from pafas_cli.data.pretrain.captions import OVERLAY, PRIMARY, colour_name
 
 SENTENCE = re.compile(r"(?:(?:In )?(RGB|Depth|IR)(?: shows| reveals|:|,) )")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pafas_cli.data.pretrain import generate, read_info, read_samples
+from pafas_cli.data.pretrain.generate import generate, read_info, read_samples
 from pafas_cli.data.pretrain.config import CorpusConfig
 from pafas_cli.data.pretrain.generate import plan
 from pafas_cli.data.pretrain.objects import KINDS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from pafas_cli.data.pretrain import read_samples
+from pafas_cli.data.pretrain.generate import read_samples
 from pafas_cli.data.pretrain.preview import CELL, picture_sheet
 
 

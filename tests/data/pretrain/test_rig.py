@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from pafas_cli.data.pretrain import read_samples
+from pafas_cli.data.pretrain.generate import read_samples
 from pafas_cli.data.pretrain import rig as rig_module
 from pafas_cli.data.pretrain.config import CorpusConfig
 from pafas_cli.data.pretrain.rig import RANGES, draw_rig
@@ -61,7 +61,7 @@ def test_a_sampler_that_returns_a_benchmark_domains_settings_is_caught(monkeypat
     """The plant: the generator's sampler hands back W's rig for every scene; the check above must see it."""
     import sys
 
-    from pafas_cli.data.pretrain import generate
+    from pafas_cli.data.pretrain.generate import generate
 
     monkeypatch.setattr(sys.modules["pafas_cli.data.pretrain.generate"], "draw_rig",
                         lambda rng, margin: DOMAIN_SPECS["W"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pafas_cli.data.pretrain import read_samples
+from pafas_cli.data.pretrain.generate import read_samples
 from pafas_cli.data.pretrain.config import CorpusConfig
 from pafas_cli.data.pretrain.version import ensure_corpus
 from pafas_cli.workspace import Workspace
