@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from pafas_cli import threads
 from pafas_cli.data import registry
 from pafas_cli.env import configure_network
 
@@ -82,6 +83,7 @@ def _recipe(command: str, recipe: Path | None, sets: list[str] | None, echo: boo
     overrides += [f"{key}={value}" for key, value in shortcuts.items() if value is not None]
     _state["recipe_source"] = recipe or shipped(DEFAULT_RECIPE[command])
     loaded = load_recipe(_state["recipe_source"], overrides)
+    threads.apply(threads.resolve(loaded.threads))
     if echo and command in SECTIONS:
         console.print(recipe_panel(loaded, SECTIONS[command], _state["recipe_source"]))
     return loaded

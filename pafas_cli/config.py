@@ -43,6 +43,9 @@ class Recipe:
 
     # Global seed: data subsampling, path sampling, model init and training all derive from it.
     seed: int = 0
+    # CPU threads per process; null = OMP_NUM_THREADS if set, else half the cores (1 on a 2-core machine), which
+    # does not collapse when the machine is busy. Recorded in every version: it changes float rounding.
+    threads: int | None = None
     data: DataConfig = field(default_factory=DataConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -286,6 +289,8 @@ def _check_finite(value: Any, where: str, source: Origin | str) -> None:
 
 def validate_recipe(recipe: Recipe, source: Origin | str) -> None:
     """Run every section's `validate()`; each raises ValueError naming its key ("key: message")."""
+    if recipe.threads is not None and recipe.threads < 1:
+        raise PafasError(f"{_source_of(source, 'threads')}: threads: must be >= 1 or null (auto), got {recipe.threads}")
     for f in dataclasses.fields(recipe):
         section = getattr(recipe, f.name)
         check = getattr(section, "validate", None)

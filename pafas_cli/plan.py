@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pafas_cli import threads
 from pafas_cli.config import Recipe
 from pafas_cli.errors import PafasError
 from pafas_cli.spec import Spec
@@ -53,9 +54,11 @@ class Plan:
 
     @property
     def recorded(self) -> dict:
-        """The recipe sections this stage records in its manifest, as resolved."""
+        """The recipe sections this stage records in its manifest, as resolved, and the thread count it computes
+        with (`threads`: the count, not null, since it changes float rounding and so the results)."""
         sections = self.recipe.to_dict()
-        return {name: sections[name] for name in RECORDS[self.stage]}
+        recorded = {name: sections[name] for name in RECORDS[self.stage]}
+        return {"threads": threads.resolve(self.recipe.threads), **recorded}
 
     @property
     def input_records(self) -> list[dict]:

@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pafas_cli import threads
 from pafas_cli.console import console, rows_table, tagged
 from pafas_cli.errors import PafasError
 from pafas_cli.reproduce.grid import CNN, MISSING_SETS, Cell, Grid, Settings
@@ -199,6 +200,7 @@ class Combo:
         label = f"{self.split} seed {self.seed}: {key}"
         console.print(f"{_clock()} {label} (~{self.grid.cost(key, self.runner.s):.0f} s) ...", highlight=False)
         started = time.perf_counter()
+        threads.apply(call.settings["threads"])  # the count the plan records is the one the stage computes with
         with quiet(not self.runner.verbose):
             call.make()
         info = self.ws.find(call.stage, call.settings, call.inputs, accept=call.accept)

@@ -79,6 +79,13 @@ class Face:
         return tuple(m for m in MODALITIES if m not in self.images)
 
 
+def _torch_threads() -> int:
+    """The CPU threads the model computes with (set from the recipe's `threads` at start; pafas_cli/threads.py)."""
+    import torch
+
+    return torch.get_num_threads()
+
+
 def mark_clauses(reasoning: str, names: dict[str, str]) -> list[dict[str, Any]]:
     """The reasoning split into sentences, each with the modalities it names (by the tree's modality names)."""
     text = (reasoning or "").strip()
@@ -257,6 +264,7 @@ class LivenessService:
                          "max_queue": self.limits.max_queue, "request_timeout_s": self.limits.request_timeout_s},
             "limits": {"max_body_bytes": self.limits.max_body_bytes, "max_pixels": self.limits.max_pixels},
             "device": str(getattr(self.model, "device", "cpu")),
+            "threads": _torch_threads(),
             "dtype": str(getattr(self.model, "dtype", "")).removeprefix("torch."),
             "load_seconds": self.load_seconds,
             "started": datetime.fromtimestamp(self.started, timezone.utc).isoformat(timespec="seconds"),

@@ -18,8 +18,9 @@ from pafas_cli.workspace import MANIFEST, VersionInfo, Workspace
 
 CHECKPOINTS = "checkpoints"
 CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
-# Section keys that --resume auto does not compare: they change how a run is watched, not what it trains.
-UNTRAINED_KEYS = frozenset({"report_to"})
+# Keys that --resume auto does not compare: the trackers change how a run is watched, not what it trains; the
+# thread count changes only float rounding (a run may be continued on a machine with other cores).
+UNTRAINED_KEYS = frozenset({"report_to", "threads"})
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def _auto(ws: Workspace, stage: str, recipe: dict) -> ResumePlan:
             notes.append(f"{stage}:{info.version} ({info.status}) has no checkpoint")
             continue
         old = {key: (info.manifest.get("recipe") or {}).get(key) for key in recipe}
-        changed = sorted(key for key in recipe if _training(old.get(key)) != _training(recipe[key]))
+        changed = sorted(key for key in recipe if key not in UNTRAINED_KEYS
+                         and _training(old.get(key)) != _training(recipe[key]))
         if changed:
             notes.append(f"{stage}:{info.version} ({info.status}) was started with a different recipe "
                          f"({', '.join(changed)}); continue it anyway with --resume {info.path}")
