@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 
-.PHONY: install test test-fast mutate demo bench reproduce reproduce-quick gpu-check clean
+.PHONY: install test test-fast mutate demo demo-pretrained bench reproduce reproduce-quick gpu-check clean
 
 install: $(STAMP)
 
@@ -36,6 +36,10 @@ mutate: install
 # The whole pipeline on the built-in defaults: synthetic data, tiny local model.
 demo: install
 	bash scripts/demo.sh
+
+# The same, from a tiny model pretrained on the material corpus first (docs/pretraining.md), in workspace/demo-pretrained.
+demo-pretrained: install
+	PRETRAINED=1 bash scripts/demo.sh
 
 bench: install
 	$(BIN)/python bench/run_all.py --demo
