@@ -33,8 +33,6 @@ class ParsedAnswer:
     think: str | None
     # The items of an answer list that parsed, even when they do not form a taxonomy path, and the
     # live (1) / spoof (0) branch the list opens with (None unless its first item is a top-level class).
-    # The classification rewards read these: a long spoof path with one wrong inner node still says
-    # "spoof", and counting it as no answer would favour the one-item live answer over every spoof one.
     listed: tuple[str, ...]
     branch: int | None
     deepest: str | None
@@ -49,6 +47,12 @@ class ParsedAnswer:
     def decision(self) -> int | None:
         """1 live, 0 spoof; None when malformed."""
         return self.branch if self.well_formed else None
+
+    @property
+    def templated(self) -> bool:
+        """The completion follows the answer template (the tags once each, one non-empty list of quoted names),
+        whatever the list names: what the paper's format reward checks."""
+        return bool(self.listed)
 
 
 def format_list(nodes: Sequence[str]) -> str:

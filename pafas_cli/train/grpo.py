@@ -52,9 +52,14 @@ def shown_metrics(cfg: RLSection) -> list[str]:
     return shown + ["frac_reward_zero_std"]
 
 
+# Per-class rates the rewards log (rewards.py: the template and valid-path shares of each class's completions).
+PER_CLASS = ("format/live", "format/spoof", "path_valid/live", "path_valid/spoof")
+
+
 def summary_keys(cfg: RLSection) -> list[str]:
     return (["reward"] + [f"rewards/{_logged_name(n)}/mean" for n in cfg.rewards]
-            + ["frac_reward_zero_std", "completions/mean_length", "loss"] + (["kl"] if cfg.beta > 0 else []))
+            + ["frac_reward_zero_std", "completions/mean_length", "loss"] + (["kl"] if cfg.beta > 0 else [])
+            + list(PER_CLASS))
 
 
 def _logged_name(name: str) -> str:

@@ -82,19 +82,40 @@ def _parse(completion: Any, require_think: bool, taxonomy: Taxonomy | None):
 
 def format_reward(completions: Sequence[Any], require_think: bool = True, taxonomy: Taxonomy | None = None,
                   **columns: Any) -> list[float | None]:
-    """1 when `<think>…</think><answer>[…]</answer>` parses and every node is in the taxonomy, else 0."""
-    return [1.0 if _parse(c, require_think, taxonomy).well_formed else 0.0 for c in completions]
+    """1 when the completion follows the template, `<think>…</think><answer>[…]</answer>` with one list of
+    quoted names (the paper's format reward), else 0. Whether the names form a taxonomy path is the
+    classification reward's business: judged here it made the reward easier for the one-item live answer
+    than for a five-node spoof path (4 of 16 logged spoof answers malformed against 0 of 18 live).
+
+    With TRL's `log_metric` (GRPO passes it) the template rate per class is logged as `format/live` and
+    `format/spoof`, so a reward that is easier for one class shows while training."""
+    scores = [1.0 if _parse(c, require_think, taxonomy).templated else 0.0 for c in completions]
+    _log_per_class("format", scores, columns)
+    return scores
+
+
+def _log_per_class(name: str, values: Sequence[float], columns: dict[str, Any]) -> None:
+    """`name/live` and `name/spoof`: the mean of `values` over each class's rows, through TRL's `log_metric`
+    (when the trainer passes it and the labels line up), so a reward that is easier for one class shows."""
+    log_metric, labels = columns.get("log_metric"), columns.get("label")
+    if log_metric is None or labels is None or len(labels) != len(values):
+        return
+    for label_name, value in (("live", 1), ("spoof", 0)):
+        mine = [v for v, label in zip(values, labels) if int(label) == value]
+        if mine:
+            log_metric(f"{name}/{label_name}", sum(mine) / len(mine))
 
 
 def classification_reward(completions: Sequence[Any], require_think: bool = True, taxonomy: Taxonomy | None = None,
                           **columns: Any) -> list[float | None]:
-    """Binary live/spoof (the paper's reward): 1 when the branch the answer list opens with equals the
-    row's label. A wrong inner node is left to the format reward: were it to void the classification as
-    well, every spoof answer would risk a zero that the one-item live answer never does, and GRPO would
-    learn to answer "live"."""
+    """Binary live/spoof (the paper's reward): 1 when the answer is a valid taxonomy path whose branch equals the
+    row's label. An invalid path earns no class credit (the format reward checks the template only). A long spoof
+    path can be invalid where a one-item live answer cannot, so the share of valid paths per class is logged
+    (`path_valid/live`, `path_valid/spoof`) to show when this makes the reward easier for "live"."""
     (labels,) = aligned(completions, columns, ["label"], taxonomy)
-    return [1.0 if _parse(c, require_think, taxonomy).branch == int(label) else 0.0
-            for c, label in zip(completions, labels)]
+    parsed = [_parse(c, require_think, taxonomy) for c in completions]
+    _log_per_class("path_valid", [float(p.well_formed) for p in parsed], columns)
+    return [1.0 if p.well_formed and p.branch == int(label) else 0.0 for p, label in zip(parsed, labels)]
 
 
 def path_credit(predicted: Sequence[str], truth: Sequence[str]) -> float:

@@ -19,10 +19,14 @@ def answer(nodes, think="The depth map is flat."):
     return [{"role": "assistant", "content": f"<think>{think}</think><answer>{listed}</answer>"}]
 
 
-def test_format_reward_accepts_taxonomy_paths_only():
+def test_format_reward_checks_the_template_not_the_taxonomy():
+    """The paper's format reward: the tags and one list of quoted names; what the names say is the
+    classification reward's business."""
     completions = [answer(LIVE), answer(PRINT), "<think>x</think><answer>['Real Face'", answer(["Nonsense"]),
-                   answer(["Spoof Face", "Print Attacks"])]
-    assert format_reward(completions) == [1.0, 1.0, 0.0, 0.0, 0.0]
+                   answer(["Spoof Face", "Print Attacks"]), "<answer>['Real Face']</answer>",
+                   "<think>x</think><answer>Real Face</answer>", "<think>x</think><answer>[]</answer>",
+                   "<think>a</think><think>b</think><answer>['Real Face']</answer>"]
+    assert format_reward(completions) == [1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
 
 
 def test_classification_is_binary_and_uses_each_rows_own_label():
@@ -31,15 +35,31 @@ def test_classification_is_binary_and_uses_each_rows_own_label():
     assert classification_reward(completions, label=labels) == [1.0, 0.0, 0.0, 1.0, 0.0]
 
 
-def test_classification_reads_the_branch_even_when_an_inner_node_is_wrong():
-    """Structure is the format reward's job: a spoof path with a wrong inner node still answers "spoof"."""
+def test_an_invalid_path_earns_the_format_reward_but_no_class_credit():
     broken = answer(["Spoof Face", "External Spoofing Attacks", "Presentation Media Attacks", "Replay Attacks",
                      "Flat Print Attack"])
     unknown_inner = answer(["Spoof Face", "Nonsense"])
     no_branch = answer(["Print Attacks"])
-    completions = [broken, broken, unknown_inner, no_branch]
-    assert format_reward(completions) == [0.0, 0.0, 0.0, 0.0]
-    assert classification_reward(completions, label=[0, 1, 0, 0]) == [1.0, 0.0, 1.0, 0.0]
+    completions = [broken, broken, unknown_inner, no_branch, answer(REPLAY)]
+    assert format_reward(completions) == [1.0] * 5
+    logged = {}
+    scores = classification_reward(completions + [answer(LIVE)], label=[0, 1, 0, 0, 0, 1],
+                                   log_metric=logged.__setitem__)
+    assert scores == [0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
+    assert logged == {"path_valid/live": 1 / 2, "path_valid/spoof": 1 / 4}  # counted: live broken+LIVE, spoof 4
+
+
+def test_the_format_reward_is_as_easy_for_either_class_and_logs_its_rate_per_class():
+    """The old rule (a valid taxonomy path) passed every one-item live answer but only the spoof paths whose
+    five nodes were all right: a reward easier for one class. Counted by hand: a batch of template-correct
+    answers, half of the spoof paths with one wrong inner node, scores 1 for every answer of both classes."""
+    wrong_inner = answer(PRINT[:3] + ["Replay Attacks", "Flat Print Attack"])
+    completions = [answer(LIVE)] * 4 + [answer(PRINT), wrong_inner] * 2 + ["<think>x</think>"] * 2
+    labels = [1, 1, 1, 1, 0, 0, 0, 0, 1, 0]
+    logged = {}
+    scores = format_reward(completions, label=labels, log_metric=logged.__setitem__)
+    assert scores == [1.0] * 8 + [0.0, 0.0]
+    assert logged == {"format/live": 4 / 5, "format/spoof": 4 / 5}  # 1 malformed of 5 in each class
 
 
 def test_hierarchical_gives_partial_credit_down_the_known_path():
@@ -104,7 +124,7 @@ def test_answer_only_rewards_when_reasoning_is_not_required():
     strict_format, lenient_format = resolve_reward("format"), resolve_reward("format", require_think=False)
     assert strict_format(completions) == [0.0]
     assert lenient_format(completions) == [1.0]
-    assert lenient_format([[{"role": "assistant", "content": "<answer>['Nonsense']</answer>"}]]) == [0.0]
+    assert lenient_format([[{"role": "assistant", "content": "<answer>Nonsense</answer>"}]]) == [0.0]
     classify = resolve_reward("classification", require_think=False)
     assert classify(completions, label=[1], id=["a"], attack=[["Real Face"]]) == [1.0]
     assert classify(completions, label=[0], id=["a"], attack=[["Spoof Face"]]) == [0.0]
@@ -118,8 +138,10 @@ def test_rewards_parse_against_the_given_taxonomy():
     labels = [1, 0, 1]
     assert classification_reward(completions, taxonomy=custom, label=labels) == [1.0, 1.0, 0.0]
     assert classification_reward(completions, label=labels) == [0.0, 0.0, 1.0]
-    bound = resolve_reward("format", taxonomy=custom)
-    assert bound(completions) == [1.0, 1.0, 0.0]
+    bound = resolve_reward("consistency", taxonomy=custom)  # the stated verdict is read in the custom taxonomy
+    stated = [answer(["Attack", "Print"], think="Verdict: Print."), answer(["Attack", "Print"],
+                                                                           think="Verdict: Real Face.")]
+    assert bound(stated) == [1.0, 0.0]
     with pytest.raises(RewardAlignmentError, match="contradicts"):
         resolve_reward("classification", taxonomy=custom)(completions[:1], label=[0], attack=[["Bona Fide"]])
 
@@ -207,7 +229,7 @@ def test_resolve_reward_by_hand():
     name, and a named function is called as it is."""
     fmt = resolve_reward("format", "hierarchical")
     assert fmt.__name__ == "format" and fmt.__doc__ == format_reward.__doc__
-    assert fmt([answer(PRINT[:3]), answer(["Nonsense"])]) == [1.0, 0.0]  # no label column needed
+    assert fmt([answer(PRINT[:3]), "<think>x</think><answer>Nonsense</answer>"]) == [1.0, 0.0]  # no label column
     known = "classification, classification_hierarchical, consistency, format"
     for bad in ("accuracy", "pafas_cli.train.rewards:", ":format_reward"):
         with pytest.raises(PafasError, match=rf"^rl.rewards: unknown reward '{bad}' \(known: {known}; or give "
