@@ -76,8 +76,10 @@ def score_set(loaded: Any, paths_dir: Any, set_name: str, taxonomy: Any, cfg: An
 def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:latest",
         protocol: str | None = None, split: str = "test") -> None:
     from pafas_cli.infer.plots import plot_eval
+    from pafas_cli.paths.clauses import ClauseReader
     from pafas_cli.paths.store import eval_sets
     from pafas_cli.paths.taxonomy import version_taxonomy
+    from pafas_cli.paths.tree import version_tree
 
     cfg = recipe.eval
     protocol = protocol.upper() if protocol else None
@@ -95,6 +97,7 @@ def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:la
             raise PafasError(f"{paths_ref.ref} ({paths_ref.path}) has no eval set '{needed}' "
                              f"(it has: {', '.join(sorted(available)) or 'none'}); rebuild it with `pafas build-paths`")
     taxonomy = version_taxonomy(paths_ref.path)
+    reader = ClauseReader(version_tree(paths_ref.path))
 
     records: list[dict] = []
     metrics: dict[str, dict] = {}
@@ -107,7 +110,7 @@ def run(recipe: Recipe, ws: Workspace, models: list[str], paths: str = "paths:la
         model_cfg = replace(cfg, require_think=thinking[name])
         by_set = {s: score_set(loaded, paths_ref.path, s, taxonomy, model_cfg, name, recipe.seed)
                   for s in dict.fromkeys([DEV, *names])}
-        scored, stamped = at_dev_threshold(by_set, names, cfg.fpr_targets)
+        scored, stamped = at_dev_threshold(by_set, names, cfg.fpr_targets, reader)
         metrics[name] = {"dev_threshold": scored["dev_threshold"], "require_think": thinking[name],
                          "sets": scored["sets"]}
         records += stamped

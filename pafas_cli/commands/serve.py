@@ -73,8 +73,7 @@ def load_service(recipe: Recipe, ws: Workspace, plan: Plan, limits: Limits = Lim
     reading = Reading(side=image_side(loaded.processor, guess),
                       require_think=models.model_require_think(plan.resolved, recipe.eval.require_think),
                       max_new_tokens=recipe.eval.max_new_tokens,
-                      taxonomy=models.model_taxonomy(plan.resolved, recipe.paths.taxonomy),
-                      modality_names=models.model_modality_names(plan.resolved))
+                      tree=models.model_tree(plan.resolved, recipe.paths.taxonomy, recipe.paths.tree))
     service = LivenessService(loaded.model, loaded.processor, name=plan.name, resolved=loaded.resolved,
                               reading=reading, threshold=plan.threshold, limits=limits,
                               spec=model_spec(plan.resolved), load_seconds=round(time.perf_counter() - started, 2),

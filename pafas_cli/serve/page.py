@@ -3,7 +3,8 @@
 It is the explain report (`infer/html.py`, whose CSS it reuses) made live: three drop zones (RGB, depth,
 IR; any may stay empty, and several files dropped at once are sorted by their `_rgb` / `_depth` / `_ir`
 names), the images side by side, then the decision at the server's threshold with a score gauge, the
-model's hierarchical answer, and its reasoning with each sentence marked by the modality it cites.
+model's hierarchical answer, and its reasoning with each clause marked by the modality it cites (struck out
+in red when that modality's image was not sent: evidence the model cannot have seen).
 One self-contained file: no external assets, no framework; the page posts to `v1/liveness` (relative,
 so it also works behind a reverse proxy under a path prefix) and writes every server text with
 `textContent`, never as HTML.
@@ -185,15 +186,29 @@ function render(r) {
   const think = $('reasoning');
   think.replaceChildren();
   if (!r.clauses.length) think.appendChild(el('i', null, '(no reasoning)'));
+  const named = (list) => list.map((m) => INFO.names[m]).join(' and ');
   r.clauses.forEach((clause, i) => {
     if (i) think.appendChild(document.createTextNode(' '));
-    const span = el('span', 'clause' + clause.modalities.map((m) => ` m-${m}`).join(''), clause.text);
+    const marks = clause.modalities.map((m) => ` m-${m}`).join('') + (clause.missing.length ? ' missing' : '');
+    const span = el('span', 'clause' + marks, clause.text);
     span.dataset.modalities = clause.modalities.join(' ');
+    span.dataset.missing = clause.missing.join(' ');
     if (clause.modalities.length) {
       span.appendChild(el('sup', null, clause.modalities.map((m) => INFO.names[m]).join('+')));
     }
+    if (clause.missing.length) {
+      span.title = `cites ${named(clause.missing)}, but no ${named(clause.missing)} image was sent`;
+      span.appendChild(el('em', 'unseen', `no ${named(clause.missing)} image`));
+    }
     think.appendChild(span);
   });
+  const warnings = [];
+  if (r.cites_missing.length) {
+    warnings.push(`the reasoning cites ${named(r.cites_missing)}, but no ${named(r.cites_missing)} image was sent`);
+  }
+  if (r.grounded === false) warnings.push('the verdict rests on no observation of an image that was sent');
+  $('reasoning-warning').hidden = !warnings.length;
+  $('reasoning-warning').textContent = warnings.join('; ');
   const t = r.timings_ms;
   const missing = r.missing.length ? `missing: ${r.missing.join(', ')} (read as blank) · ` : '';
   $('meta').textContent = `${missing}${r.model.ref} · ${t.total.toFixed(0)} ms (model ${t.model.toFixed(0)} ms, `
@@ -277,6 +292,7 @@ def render_page(info: dict[str, Any]) -> str:
 <div class="value" id="score"></div><div class="sub" id="score-sub"></div></div>
 <div class="info"><h3>answer</h3><div class="path" id="path"></div>
 <h3>reasoning <span class="legend">{legend}</span></h3><p class="think" id="reasoning"></p>
+<p class="warn" id="reasoning-warning" hidden></p>
 <p class="meta" id="meta"></p></div></div></section>
 </main>
 <script type="application/json" id="server-info">{data}</script>

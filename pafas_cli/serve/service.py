@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any
 
 from pafas_cli.data.sample import MODALITIES
@@ -65,13 +66,27 @@ class Threshold:
 
 @dataclass(frozen=True)
 class Reading:
-    """How this model reads a face: its input side, answer format, taxonomy and modality names."""
+    """How this model reads a face: its input side, answer format, and the reasoning tree of its paths version
+    (its taxonomy, modality names and the clause reader)."""
 
     side: int
     require_think: bool
     max_new_tokens: int
-    taxonomy: Any
-    modality_names: dict[str, str]
+    tree: Any  # pafas_cli.paths.tree.ReasoningTree
+
+    @property
+    def taxonomy(self) -> Any:
+        return self.tree.taxonomy
+
+    @property
+    def modality_names(self) -> dict[str, str]:
+        return dict(self.tree.modality_names)
+
+    @cached_property
+    def reader(self) -> Any:
+        from pafas_cli.paths.clauses import ClauseReader
+
+        return ClauseReader(self.tree)
 
 
 @dataclass
@@ -87,17 +102,6 @@ class Face:
     @property
     def missing(self) -> tuple[str, ...]:
         return tuple(m for m in MODALITIES if m not in self.images)
-
-
-def mark_clauses(reasoning: str, names: dict[str, str]) -> list[dict[str, Any]]:
-    """The reasoning split into sentences, each with the modalities it names (by the tree's modality names)."""
-    text = (reasoning or "").strip()
-    if not text:
-        return []
-    patterns = {m: re.compile(rf"(?<![A-Za-z]){re.escape(names.get(m, m))}(?![A-Za-z])", re.IGNORECASE)
-                for m in MODALITIES}
-    return [{"text": s, "modalities": [m for m in MODALITIES if patterns[m].search(s)]}
-            for s in re.split(r"(?<=[.!?])\s+", text) if s]
 
 
 def request_id(given: str | None) -> str:
@@ -193,9 +197,11 @@ class LivenessService:
 
     def respond(self, face: Face, done: Done, rid: str, read_s: float, total_s: float) -> dict[str, Any]:
         """The JSON answer for one face; ApiError 500 when the model's score is not a finite number."""
+        from pafas_cli.infer.faithfulness import check_reasoning
         from pafas_cli.infer.predict import prediction_record
 
         record = prediction_record(done.result)
+        check = check_reasoning(self.reading.reader, record["reasoning"], face.present)
         if record["liveness"] is None:
             raise ApiError(500, "model_output", record["error"])
         score = float(done.result.score)
@@ -208,7 +214,9 @@ class LivenessService:
             "answer": {"verdict": record["verdict"], "path": record["answer"], "deepest": record["deepest"],
                        "well_formed": record["well_formed"], "format_error": record["format_error"]},
             "reasoning": record["reasoning"],
-            "clauses": mark_clauses(record["reasoning"], self.reading.modality_names),
+            "clauses": check["clauses"],
+            "cites_missing": check["cites_missing"],
+            "grounded": check["grounded"],
             "text": record["text"],
             "modalities": list(face.present),
             "missing": list(face.missing),

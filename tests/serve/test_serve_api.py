@@ -55,6 +55,9 @@ def test_missing_modalities_are_read_blank_the_p2_policy(client, faces):
     reply = client.liveness({"depth": faces[1]["depth"]})
     assert reply.status == 200, reply.body
     assert reply.json["modalities"] == ["depth"] and reply.json["missing"] == ["rgb", "ir"]
+    cited = {m for c in reply.json["clauses"] for m in c["modalities"]}
+    assert reply.json["cites_missing"] == [m for m in ("rgb", "ir") if m in cited]
+    assert all(c["missing"] == [m for m in c["modalities"] if m != "depth"] for c in reply.json["clauses"])
 
 
 def test_the_model_its_spec_and_health_are_described(client):
@@ -76,7 +79,10 @@ def test_the_openapi_schema_documents_the_form_and_the_answer(client):
     assert set(form) == {"rgb", "depth", "ir"} and form["rgb"]["format"] == "binary"
     assert {"200", "400", "413", "415", "422", "503"} <= set(post["responses"])
     answer = schema["components"]["schemas"]["LivenessResponse"]["properties"]
-    assert {"liveness", "decision", "threshold", "answer", "reasoning", "clauses", "model", "timings_ms"} <= set(answer)
+    assert {"liveness", "decision", "threshold", "answer", "reasoning", "clauses", "cites_missing", "grounded", "model",
+            "timings_ms"} <= set(answer)
+    clause = schema["components"]["schemas"]["Clause"]["properties"]
+    assert {"text", "kind", "modality", "observation", "node", "modalities", "missing"} <= set(clause)
     assert {"/healthz", "/v1/model"} <= set(schema["paths"])
 
 
