@@ -28,8 +28,6 @@ from pafas_cli.paths.tree import ReasoningTree
 
 _WORD = re.compile(r"[^\W_]+")
 ARTICLES = frozenset({"a", "an", "the"})
-# Kinds whose clause states what a modality shows.
-OBSERVING = ("step", "reflect", "verify")
 # A sentence no template fits is split into fitting pieces only up to this many words (the search is quadratic).
 MAX_SPLIT_WORDS = 80
 
