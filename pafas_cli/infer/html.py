@@ -51,7 +51,7 @@ h3{margin:0 0 5px;font-size:11px;text-transform:uppercase;letter-spacing:.08em;c
 .think .clause.missing{background:#fee2e2;box-shadow:none;outline:2px dashed #b91c1c;outline-offset:1px;
                        text-decoration:line-through #b91c1c}
 .think .unseen{font-style:normal;font-size:10px;font-weight:700;color:#fff;background:#b91c1c;border-radius:3px;
-               padding:0 4px;margin-left:3px;vertical-align:top}
+               padding:0 4px;margin-left:3px;vertical-align:top;white-space:nowrap}
 .warn{color:#b91c1c;font-size:13px;margin:6px 0 0}
 """
 
