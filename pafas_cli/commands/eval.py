@@ -55,11 +55,14 @@ def score_set(loaded: Any, paths_dir: Any, set_name: str, taxonomy: Any, cfg: An
 def run(plan: EvalPlan) -> None:
     """Score every model of the plan on its sets and write one eval version."""
     from pafas_cli.infer.plots import plot_eval
+    from pafas_cli.paths.clauses import ClauseReader
     from pafas_cli.paths.taxonomy import version_taxonomy
+    from pafas_cli.paths.tree import version_tree
 
     cfg, recipe = plan.recipe.eval, plan.recipe
     names = list(plan.sets)
     taxonomy = version_taxonomy(plan.paths.path)
+    reader = ClauseReader(version_tree(plan.paths.path))
     records: list[dict] = []
     metrics: dict[str, dict] = {}
     for model in plan.models:
@@ -67,7 +70,7 @@ def run(plan: EvalPlan) -> None:
         model_cfg = replace(cfg, require_think=model.reading.require_think)
         by_set = {s: score_set(loaded, plan.paths.path, s, taxonomy, model_cfg, model.name, recipe.seed)
                   for s in plan.scored}
-        scored, stamped = at_dev_threshold(by_set, names, cfg.fpr_targets)
+        scored, stamped = at_dev_threshold(by_set, names, cfg.fpr_targets, reader)
         metrics[model.name] = {"dev_threshold": scored["dev_threshold"], "require_think": model.reading.require_think,
                                "sets": scored["sets"], "conditions": condition_thresholds(by_set)}
         records += stamped

@@ -42,16 +42,19 @@ from pafas_cli.infer.plan import ExplainPlan, Reading
 EXIT_SOME_FAILED = 3
 
 
-def record(face: FaceFiles, model: str, prediction: Any = None, error: str | None = None) -> dict:
-    """The JSON object for one face; a non-finite liveness score becomes null with an `error`."""
+def record(face: FaceFiles, model: str, prediction: Any = None, error: str | None = None, reader: Any = None) -> dict:
+    """The JSON object for one face; a non-finite liveness score becomes null with an `error`. With a clause
+    `reader`, the reasoning's clauses and what they cite of the missing modalities (`check_reasoning`)."""
     out = {"name": face.name, "files": {m: str(p) if p else None for m, p in face.files.items()},
            "modalities": list(face.present), "model": model}
     if prediction is None:
         return {**out, "error": error}
+    from pafas_cli.infer.faithfulness import check_reasoning
     from pafas_cli.infer.predict import prediction_record
 
     fields = prediction_record(prediction)
-    return {**out, **fields, "error": fields["error"] or error}
+    checked = check_reasoning(reader, fields["reasoning"], face.present) if reader is not None else {}
+    return {**out, **fields, **checked, "error": fields["error"] or error}
 
 
 def exit_code(records: list[dict]) -> int:
@@ -73,13 +76,14 @@ def run(plan: ExplainPlan) -> list[dict]:
     ok = [i for i, e in enumerate(errors) if e is None]
     name = model.name
     preds: dict[int, Any] = {}
+    reader = None
     if ok:  # all faces unreadable: no model load, the records say why
         from pafas_cli.infer.models import load_for_inference
 
         loaded = load_for_inference(model.ref, plan.workspace, recipe)
         preds = dict(zip(ok, _predict(loaded, recipe, model.reading, [request.faces[i].present for i in ok],
                                       [images[i] for i in ok], show_progress=not plan.json_out)))
-    records = [record(f, name, preds.get(i), errors[i]) for i, f in enumerate(request.faces)]
+    records = [record(f, name, preds.get(i), errors[i], model.reading.reader) for i, f in enumerate(request.faces)]
 
     if plan.json_out:
         for r in records:
@@ -163,8 +167,8 @@ def _panel(r: dict) -> Panel:
         bar.append("░" * (20 - filled), style="red")
         bar.append(f" {r['liveness']:.3f}  (1 = live, 0 = spoof)")
     missing = [m for m in MODALITIES if m not in r["modalities"]]
-    body = [Text("reasoning", style="bold"), Text(r["reasoning"] or "(none)"), Text(""),
-            Text("verdict", style="bold"), tree, Text(""), bar]
+    body = [Text("reasoning", style="bold"), _reasoning(r), Text(""), Text("verdict", style="bold"), tree, Text(""),
+            bar]
     if missing:
         body.append(Text(f"missing: {', '.join(missing)} (shown to the model as blank images)", style="dim"))
     if r["error"]:
@@ -172,6 +176,26 @@ def _panel(r: dict) -> Panel:
     # Titles are Text: a str would be read as Rich markup, and face names and model paths come from the user.
     return Panel(Group(*body), title=Text(f"{r['name']} · {(verdict or 'malformed').upper()}"),
                  subtitle=Text(r["model"]), border_style=colour, expand=False, width=min(console.width, 100))
+
+
+def _reasoning(r: dict) -> Text:
+    """The reasoning, a clause citing a modality that was not given struck out in red and tagged, then what the
+    verdict cannot rest on."""
+    from pafas_cli.infer.html import named, reasoning_warnings
+
+    if not r.get("clauses"):
+        return Text(r["reasoning"] or "(none)")
+    text = Text()
+    for i, clause in enumerate(r["clauses"]):
+        text.append(" " if i else "")
+        if clause["missing"]:
+            text.append(clause["text"], style="red strike")
+            text.append(f" [no {named(clause['missing'])} image]", style="bold red")
+        else:
+            text.append(clause["text"])
+    for note in reasoning_warnings(r):
+        text.append(f"\n{note}", style="bold red")
+    return text
 
 
 def _summary(records: list[dict]) -> Any:

@@ -48,6 +48,11 @@ figure img,.blank{width:150px;height:150px;border-radius:6px;image-rendering:pix
 .error{color:#b91c1c;font-size:14px}
 h3{margin:0 0 5px;font-size:11px;text-transform:uppercase;letter-spacing:.08em;color:#6b7280}
 .think i{color:#9ca3af}
+.think .clause.missing{background:#fee2e2;box-shadow:none;outline:2px dashed #b91c1c;outline-offset:1px;
+                       text-decoration:line-through #b91c1c}
+.think .unseen{font-style:normal;font-size:10px;font-weight:700;color:#fff;background:#b91c1c;border-radius:3px;
+               padding:0 4px;margin-left:3px;vertical-align:top;white-space:nowrap}
+.warn{color:#b91c1c;font-size:13px;margin:6px 0 0}
 """
 
 
@@ -75,7 +80,6 @@ def _card(face: dict, images: dict[str, Any]) -> str:
     nodes = face.get("answer") or []
     path = '<i>&rsaquo;</i>'.join(f"<span>{escape(n)}</span>" for n in nodes) \
         or f"<i>no parsable answer: {escape(face.get('format_error') or 'malformed')}</i>"
-    reasoning = escape(face.get("reasoning") or "") or "<i>(no reasoning)</i>"
     score = face["liveness"]
     return (
         f'<section class="card {escape(verdict)}"><div class="top"><h2>{name}</h2>'
@@ -84,9 +88,47 @@ def _card(face: dict, images: dict[str, Any]) -> str:
         f'<h3>verdict</h3><div class="path">{path}</div>'
         f'<div class="score">liveness <div class="bar"><b style="left:calc({score * 100:.1f}% - 2px)"></b></div>'
         f"<strong>{score:.3f}</strong></div>"
-        f'<h3>reasoning</h3><p class="think">{reasoning}</p>'
+        f'<h3>reasoning</h3><p class="think">{_reasoning(face)}</p>{_warnings(face)}'
         f"</div></div></section>"
     )
+
+
+def named(modalities: Sequence[str]) -> str:
+    """Modalities as a reader names them: "Depth and IR"."""
+    return " and ".join(LABELS[m] for m in modalities)
+
+
+def _reasoning(face: dict) -> str:
+    """The reasoning clause by clause; a clause citing a modality that was not given is struck out and tagged."""
+    clauses = face.get("clauses")
+    if not clauses:
+        return escape(face.get("reasoning") or "") or "<i>(no reasoning)</i>"
+    spans = []
+    for c in clauses:
+        if c["missing"]:
+            names = named(c["missing"])
+            spans.append(f'<span class="clause missing" data-missing="{escape(" ".join(c["missing"]))}" '
+                         f'title="cites {names}, but no {names} image was given">{escape(c["text"])}'
+                         f'<em class="unseen">no {names} image</em></span>')
+        else:
+            spans.append(f'<span class="clause">{escape(c["text"])}</span>')
+    return " ".join(spans)
+
+
+def reasoning_warnings(face: dict) -> list[str]:
+    """What the clause reader says the verdict cannot rest on (infer/faithfulness.py `check_reasoning`)."""
+    notes = []
+    if face.get("cites_missing"):
+        names = named(face["cites_missing"])
+        notes.append(f"the reasoning cites {names}, but no {names} image was given")
+    if face.get("grounded") is False:
+        notes.append("the verdict rests on no observation of an image that was given")
+    return notes
+
+
+def _warnings(face: dict) -> str:
+    notes = reasoning_warnings(face)
+    return f'<p class="warn">{escape("; ".join(notes))}</p>' if notes else ""
 
 
 def render(faces: Sequence[dict], images: Sequence[dict[str, Any]], title: str, subtitle: str) -> str:

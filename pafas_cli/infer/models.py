@@ -56,33 +56,17 @@ def model_require_think(resolved: Any, explicit: bool | None) -> bool:
     return True if found is None else found
 
 
-def model_taxonomy(resolved: Any, fallback: str = "") -> Any:
-    """The taxonomy of the data the model was trained on (its paths version's copy), else the recipe's file."""
-    from pafas_cli.paths.taxonomy import load_taxonomy, version_taxonomy
+def model_tree(resolved: Any, taxonomy_file: str = "", tree_file: str = "") -> Any:
+    """The reasoning tree of the data the model was trained on (its paths version's copy, which the clause reader
+    reads its reasoning against, with its taxonomy and modality names), else the recipe's files (a model without
+    a spec, e.g. a hub id)."""
+    from pafas_cli.paths.taxonomy import load_taxonomy
+    from pafas_cli.paths.tree import load_tree, version_tree
 
     spec = model_spec(resolved)
     if spec is not None and spec.paths and Path(spec.paths).is_dir():
-        return version_taxonomy(Path(spec.paths))
-    return load_taxonomy(fallback)
-
-
-def model_modality_names(resolved: Any) -> dict[str, str]:
-    """How the model's reasoning names each modality (`rgb` -> "RGB"): its paths version's reasoning tree,
-    else the shipped names."""
-    from pafas_cli.errors import PafasError
-    from pafas_cli.infer.html import LABELS
-    from pafas_cli.paths.taxonomy import version_taxonomy
-    from pafas_cli.paths.tree import ReasoningTree
-    from pafas_cli.spec import TREE_COPY
-
-    spec = model_spec(resolved)
-    tree = Path(spec.paths) / TREE_COPY if spec is not None and spec.paths else None
-    if tree is not None and tree.is_file():
-        try:
-            return dict(ReasoningTree.load(tree, version_taxonomy(tree.parent)).modality_names)
-        except PafasError:  # a damaged copy: the page still shows the shipped names
-            pass
-    return dict(LABELS)
+        return version_tree(Path(spec.paths))
+    return load_tree(tree_file, load_taxonomy(taxonomy_file))
 
 
 @dataclass(frozen=True)

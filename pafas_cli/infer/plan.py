@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,27 @@ PROTOCOLS = ("P1", "P2", "P3")
 
 @dataclass(frozen=True)
 class Reading:
-    """How a model reads a face: its input side, answer format, taxonomy and the names of its modalities."""
+    """How a model reads a face: its input side, answer format, and the reasoning tree of its paths version (its
+    taxonomy, the names of its modalities, and the clause reader its reasoning is read with)."""
 
     side: int
     require_think: bool
     max_new_tokens: int
-    taxonomy: Any
-    modality_names: dict[str, str]
+    tree: Any  # pafas_cli.paths.tree.ReasoningTree
+
+    @property
+    def taxonomy(self) -> Any:
+        return self.tree.taxonomy
+
+    @property
+    def modality_names(self) -> dict[str, str]:
+        return dict(self.tree.modality_names)
+
+    @cached_property
+    def reader(self) -> Any:
+        from pafas_cli.paths.clauses import ClauseReader
+
+        return ClauseReader(self.tree)
 
 
 @dataclass(frozen=True)
@@ -56,10 +71,8 @@ def resolve_model(ref: str | None, ws: Workspace, recipe: Recipe, fallback_side:
     resolved = ws.resolve(ref, allow_hub=True)
     think = models.model_require_think(resolved, recipe.eval.require_think)
     side = model_side(resolved, ws, fallback_side or recipe.paths.image_size)
-    reading = Reading(side=side, require_think=think,
-                      max_new_tokens=recipe.eval.max_new_tokens,
-                      taxonomy=models.model_taxonomy(resolved, recipe.paths.taxonomy),
-                      modality_names=models.model_modality_names(resolved))
+    reading = Reading(side=side, require_think=think, max_new_tokens=recipe.eval.max_new_tokens,
+                      tree=models.model_tree(resolved, recipe.paths.taxonomy, recipe.paths.tree))
     return ModelPlan(ref, resolved, models.model_name(resolved, ref), reading)
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 
 from pafas_cli.console import console, fmt, rows_table
 from pafas_cli.errors import PafasError
+from pafas_cli.infer.faithfulness import reasoning_rates
 from pafas_cli.metrics import compute_metrics, eer, per_group, rates_at
 
 # Headline rows of the side-by-side table: (label, set-metrics key path).
@@ -33,6 +35,11 @@ HEADLINE = (
     ("answer balanced acc.", ("answer_balanced_accuracy",)),
     ("reasoning verdict bal. acc.", ("reasoning_balanced_accuracy",)),
     ("think/answer consistency", ("consistency",)),
+    ("clauses per face", ("reasoning", "clauses_per_face")),
+    ("clauses parsed", ("reasoning", "parsed_rate")),
+    ("clause accuracy", ("reasoning", "clause_accuracy")),
+    ("grounded verdicts", ("reasoning", "grounded_rate")),
+    ("cites a missing modality", ("reasoning", "hallucination_rate")),
     ("faces", ("honest", "n")),
 )
 
@@ -53,10 +60,11 @@ def dev_threshold(records: Sequence[dict], set_name: str) -> float:
         raise PafasError(f"eval set '{set_name}' cannot give a threshold: {exc}") from None
 
 
-def at_dev_threshold(by_set: Mapping[str, list[dict]], names: Sequence[str],
-                     fpr_targets: Sequence[float]) -> tuple[dict, list[dict]]:
+def at_dev_threshold(by_set: Mapping[str, list[dict]], names: Sequence[str], fpr_targets: Sequence[float],
+                     reader: Any = None) -> tuple[dict, list[dict]]:
     """The dev set's EER threshold applied to every set: ({dev_threshold, sets: {name: set_metrics}} for the sets
-    in `names`, every record of every set stamped with its `threshold` and `decision`)."""
+    in `names`, every record of every set stamped with its `threshold` and `decision`). `reader` (a
+    `paths.clauses.ClauseReader`) adds the reasoning rates to each set's metrics."""
     threshold = dev_threshold(by_set["dev"], "dev")
     records: list[dict] = []
     for set_records in by_set.values():
@@ -64,7 +72,7 @@ def at_dev_threshold(by_set: Mapping[str, list[dict]], names: Sequence[str],
             r["threshold"] = threshold
             r["decision"] = int(r["score"] >= threshold)
         records += set_records
-    sets = {s: set_metrics(by_set[s], threshold, fpr_targets, s) for s in names}
+    sets = {s: set_metrics(by_set[s], threshold, fpr_targets, s, reader) for s in names}
     return {"dev_threshold": threshold, "sets": sets}, records
 
 
@@ -104,8 +112,10 @@ def balanced_accuracy(labels: Sequence[int], decisions: Sequence[int | None]) ->
     return sum(per_class) / len(per_class)
 
 
-def set_metrics(records: Sequence[dict], threshold: float, fpr_targets: Sequence[float], set_name: str) -> dict:
-    """Honest (given threshold) and oracle (own EER threshold) metrics, per domain, and answer quality."""
+def set_metrics(records: Sequence[dict], threshold: float, fpr_targets: Sequence[float], set_name: str,
+                reader: Any = None) -> dict:
+    """Honest (given threshold) and oracle (own EER threshold) metrics, per domain, answer quality, and with a
+    clause `reader` the reasoning rates (`reasoning`: infer/faithfulness.py; None without a reader or answers)."""
     labels = [r["label"] for r in records]
     scores = [r["score"] for r in records]
     attacks = [attack_type(r["attack"]) for r in records]
@@ -121,8 +131,9 @@ def set_metrics(records: Sequence[dict], threshold: float, fpr_targets: Sequence
         "per_domain": per_group(labels, scores, [r["domain"] for r in records], threshold),
     }
     if all(r["well_formed"] is None for r in records):  # a classifier (the CNN baseline) writes no answer
-        return {**out, **dict.fromkeys(ANSWER_KEYS)}
-    return {**out, **answer_metrics(records, labels)}
+        return {**out, **dict.fromkeys(ANSWER_KEYS), "reasoning": None}
+    reasoning = reasoning_rates(records, reader) if reader is not None else None
+    return {**out, **answer_metrics(records, labels), "reasoning": reasoning}
 
 
 # What a generated answer adds to the score's metrics; None for a model that writes no text.

@@ -115,6 +115,11 @@ def _node_pattern(taxonomy: Taxonomy) -> re.Pattern:
     return re.compile(r"(?<![A-Za-z])(" + "|".join(re.escape(n) for n in names) + r")(?![A-Za-z])")
 
 
+def split_sentences(text: str) -> list[str]:
+    """The sentences of a reasoning, split at `.`, `!` or `?` followed by whitespace (the clause reader's unit)."""
+    return [s for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
 def stated_conclusion(think: str | None, taxonomy: Taxonomy) -> tuple[str, ...] | None:
     """The label path the reasoning itself concludes, or None.
 
@@ -124,7 +129,7 @@ def stated_conclusion(think: str | None, taxonomy: Taxonomy) -> tuple[str, ...] 
     """
     if not think:
         return None
-    sentences = [s for s in _SENTENCE_END.split(think.strip()) if s.strip()]
+    sentences = split_sentences(think)
     if not sentences or not CONCLUSION_MARKERS.search(sentences[-1]):
         return None
     found = _node_pattern(taxonomy).findall(sentences[-1])

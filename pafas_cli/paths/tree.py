@@ -136,6 +136,19 @@ class ReasoningTree:
         """The observation phrases of `kind` about `node` in `modality` that are true for label path `known`."""
         return tuple(o.text for o in self.observations[(kind, node, modality)] if o.applies(known, self.taxonomy))
 
+    def holds(self, modality: str, text: str, known: tuple[str, ...]) -> bool:
+        """Whether "`modality` shows `text`" is true of a face whose label path is `known` (docs/scoring.md).
+
+        True iff the tree states it of that face: `text` is a `support` observation of a class on `known`, or a
+        `rule_out` observation of a sibling of a class on `known` (what the other classes under a parent show
+        that excludes that sibling), in `modality`, and its `only` / `unless` conditions hold for `known`.
+        These are exactly the observations a walk for `known` may state (`options`, as `pnrps` calls it).
+        """
+        return any(text in self.options("support", node, modality, known)
+                   or any(text in self.options("rule_out", other, modality, known)
+                          for other in self.taxonomy.siblings(node))
+                   for node in known)
+
     def live_cues(self, node: str) -> tuple[str, ...]:
         """The modalities in which a live face looks unlike attack class `node` (its own and its ancestors').
 
@@ -200,3 +213,20 @@ def _load_cached(path: str, taxonomy: Taxonomy) -> ReasoningTree:
 def load_tree(value: str, taxonomy: Taxonomy) -> ReasoningTree:
     """The reasoning tree named by a recipe value (a path; empty = recipes/reasoning_tree.yaml)."""
     return _load_cached(str(locate(value, DEFAULT_FILE)), taxonomy)
+
+
+def version_tree(paths_dir: Path) -> ReasoningTree:
+    """The reasoning tree a paths version was built with: the copy it keeps, else (versions made before the
+    copies) the file its recipe named, read against the version's taxonomy (`version_taxonomy`)."""
+    import json
+
+    from pafas_cli.paths.taxonomy import version_taxonomy
+    from pafas_cli.spec import TREE_COPY
+
+    taxonomy = version_taxonomy(paths_dir)
+    copy = Path(paths_dir) / TREE_COPY
+    if copy.is_file():
+        return _load_cached(str(copy), taxonomy)
+    manifest_file = Path(paths_dir) / "manifest.json"
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8")) if manifest_file.is_file() else {}
+    return load_tree(((manifest.get("recipe") or {}).get("paths") or {}).get("tree", "") or "", taxonomy)

@@ -35,11 +35,14 @@ from typing import Any
 from pafas_cli import threads
 from pafas_cli.console import console, rows_table, tagged
 from pafas_cli.errors import PafasError
+from pafas_cli.infer.faithfulness import RATE_KEYS
 from pafas_cli.reproduce.grid import CNN, MISSING_SETS, Cell, Grid, Settings
 from pafas_cli.reproduce.record import Commits, append_cell, latest_records, read_cells, record_key, record_stale
 from pafas_cli.reproduce.report import Paper, render, shown_records
 from pafas_cli.workspace import VersionInfo, Workspace, git_revision
 
+# The reasoning rates recorded in % (clauses per face is a count).
+PERCENT_RATES = tuple(k for k in RATE_KEYS if k != "clauses_per_face")
 # The GRPO manifest's curve ends a cell records (the reward curve's start and end, docs/results.md).
 REWARD_CURVE = ("reward", "format", "classification", "consistency")
 
@@ -102,16 +105,21 @@ def _clock() -> str:
 
 
 def headline(m: dict) -> dict:
-    """The numbers the tables report, as percentages (HTER at the dev and the oracle threshold, AUC, ...)."""
+    """The numbers the tables report, as percentages (HTER at the dev and the oracle threshold, AUC, ..., and
+    the reasoning rates but clauses per face); a reasoning rate the eval did not record is None."""
     def pct(value: Any) -> float | None:
         return None if value is None else round(100 * float(value), 3)
 
+    reasoning = m.get("reasoning") or {}
+    per_face = reasoning.get("clauses_per_face")
     return {"hter_dev": pct(m["honest"]["hter"]), "hter_oracle": pct(m["oracle"]["hter"]),
             "auc": pct(m["honest"]["auc"]), "eer": pct(m["honest"]["eer"]), "format_rate": pct(m["format_rate"]),
             "answer_accuracy": pct(m["answer_accuracy"]),
             "answer_balanced_accuracy": pct(m.get("answer_balanced_accuracy")),
             "reasoning_balanced_accuracy": pct(m.get("reasoning_balanced_accuracy")),
-            "consistency": pct(m.get("consistency")), "n": m["n"]}
+            "consistency": pct(m.get("consistency")), "n": m["n"],
+            **{k: pct(reasoning.get(k)) for k in PERCENT_RATES},
+            "clauses_per_face": None if per_face is None else round(float(per_face), 3)}
 
 
 class Combo:

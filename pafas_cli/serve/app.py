@@ -87,9 +87,19 @@ class AnswerInfo(BaseModel):
     format_error: str | None
 
 
+Modality = Literal["rgb", "depth", "ir"]
+
+
 class Clause(BaseModel):
     text: str
-    modalities: list[Literal["rgb", "depth", "ir"]] = Field(description="The modalities this sentence cites.")
+    kind: str | None = Field(description="The reasoning tree's template it fits (step, explore, reflect, verify, "
+                                         "conclude, fallback); null when the clause reader cannot parse it.")
+    modality: Modality | None = Field(description="The modality whose image it describes (null: none).")
+    observation: str | None = Field(description="The tree's observation phrase it states (null: none).")
+    node: str | None = Field(description="The taxonomy node it names (null: none).")
+    modalities: list[Modality] = Field(description="The modalities it cites (for an unparsed clause: those it names).")
+    missing: list[Modality] = Field(description="The modalities it cites that were not sent: evidence the model "
+                                                "cannot have seen.")
 
 
 class ModelRef(BaseModel):
@@ -113,7 +123,12 @@ class LivenessResponse(BaseModel):
     threshold: ThresholdInfo
     answer: AnswerInfo
     reasoning: str
-    clauses: list[Clause] = Field(description="The reasoning split into sentences, each with the modalities it cites.")
+    clauses: list[Clause] = Field(description="The reasoning read clause by clause against the model's reasoning "
+                                              "tree, each with the modalities it cites (docs/scoring.md).")
+    cites_missing: list[Modality] = Field(description="The modalities the reasoning cites that were not sent.")
+    grounded: bool | None = Field(description="Whether the reasoning states any observation of a modality that was "
+                                              "sent (false: the verdict rests on no clause of a given image; null: "
+                                              "no reasoning).")
     text: str = Field(description="The model's raw completion.")
     modalities: list[str] = Field(description="The modalities sent.")
     missing: list[str] = Field(description="The modalities read as blank images (not sent; only those the server "

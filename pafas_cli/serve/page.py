@@ -3,10 +3,11 @@
 It is the explain report (`infer/html.py`, whose CSS it reuses) made live: three drop zones (RGB, depth,
 IR; only those the server allows to be missing may stay empty, and several files dropped at once are sorted
 by their `_rgb` / `_depth` / `_ir` names), the images side by side, then the decision at the threshold of
-the face's condition with a score gauge, the model's hierarchical answer, and its reasoning with each
-sentence marked by the modality it cites. One self-contained file: no external assets, no framework; the
-page calls `v1/...` (relative, so it also works behind a reverse proxy under a path prefix) and writes every
-server text with `textContent`, never as HTML.
+the face's condition with a score gauge, the model's hierarchical answer, and its reasoning with each clause
+marked by the modality it cites (struck out in red when that modality's image was not sent: evidence the
+model cannot have seen). One self-contained file: no external assets, no framework; the page calls `v1/...`
+(relative, so it also works behind a reverse proxy under a path prefix) and writes every server text with
+`textContent`, never as HTML.
 
 With an API key the page itself is open (a browser cannot send a bearer token when it opens a URL) but holds
 nothing about the server: it asks for the key, checks it against `v1/model`, keeps it in the tab's
@@ -249,15 +250,29 @@ function render(r) {
   const think = $('reasoning');
   think.replaceChildren();
   if (!r.clauses.length) think.appendChild(el('i', null, '(no reasoning)'));
+  const named = (list) => list.map((m) => INFO.names[m]).join(' and ');
   r.clauses.forEach((clause, i) => {
     if (i) think.appendChild(document.createTextNode(' '));
-    const span = el('span', 'clause' + clause.modalities.map((m) => ` m-${m}`).join(''), clause.text);
+    const marks = clause.modalities.map((m) => ` m-${m}`).join('') + (clause.missing.length ? ' missing' : '');
+    const span = el('span', 'clause' + marks, clause.text);
     span.dataset.modalities = clause.modalities.join(' ');
+    span.dataset.missing = clause.missing.join(' ');
     if (clause.modalities.length) {
       span.appendChild(el('sup', null, clause.modalities.map((m) => NAMES[m]).join('+')));
     }
+    if (clause.missing.length) {
+      span.title = `cites ${named(clause.missing)}, but no ${named(clause.missing)} image was sent`;
+      span.appendChild(el('em', 'unseen', `no ${named(clause.missing)} image`));
+    }
     think.appendChild(span);
   });
+  const warnings = [];
+  if (r.cites_missing.length) {
+    warnings.push(`the reasoning cites ${named(r.cites_missing)}, but no ${named(r.cites_missing)} image was sent`);
+  }
+  if (r.grounded === false) warnings.push('the verdict rests on no observation of an image that was sent');
+  $('reasoning-warning').hidden = !warnings.length;
+  $('reasoning-warning').textContent = warnings.join('; ');
   const t = r.timings_ms;
   const missing = r.missing.length ? `missing: ${r.missing.join(', ')} (read as blank) · ` : '';
   const hter = r.threshold.hter === null ? 'HTER not measured' : `HTER ${r.threshold.hter.toFixed(3)}`;
@@ -352,6 +367,7 @@ def render_page(info: dict[str, Any], auth: bool = False) -> str:
 <div class="value" id="score"></div><div class="sub" id="score-sub"></div></div>
 <div class="info"><h3>answer</h3><div class="path" id="path"></div>
 <h3>reasoning <span class="legend">{legend}</span></h3><p class="think" id="reasoning"></p>
+<p class="warn" id="reasoning-warning" hidden></p>
 <p class="meta" id="meta"></p></div></div></section>
 </main>
 <script type="application/json" id="server-info">{data}</script>

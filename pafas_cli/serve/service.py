@@ -86,17 +86,6 @@ def _torch_threads() -> int:
     return torch.get_num_threads()
 
 
-def mark_clauses(reasoning: str, names: dict[str, str]) -> list[dict[str, Any]]:
-    """The reasoning split into sentences, each with the modalities it names (by the tree's modality names)."""
-    text = (reasoning or "").strip()
-    if not text:
-        return []
-    patterns = {m: re.compile(rf"(?<![A-Za-z]){re.escape(names.get(m, m))}(?![A-Za-z])", re.IGNORECASE)
-                for m in MODALITIES}
-    return [{"text": s, "modalities": [m for m in MODALITIES if patterns[m].search(s)]}
-            for s in re.split(r"(?<=[.!?])\s+", text) if s]
-
-
 def request_id(given: str | None) -> str:
     """The client's X-Request-ID when it is a plain token (so its logs and ours match), else a new one."""
     return given if given and REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
@@ -215,9 +204,11 @@ class LivenessService:
     def respond(self, face: Face, done: Done, rid: str, read_s: float, total_s: float) -> dict[str, Any]:
         """The JSON answer for one face, decided at its condition's threshold; ApiError 500 when the model's
         score is not a finite number."""
+        from pafas_cli.infer.faithfulness import check_reasoning
         from pafas_cli.infer.predict import prediction_record
 
         record = prediction_record(done.result)
+        check = check_reasoning(self.reading.reader, record["reasoning"], face.present)
         if record["liveness"] is None:
             raise ApiError(500, "model_output", record["error"])
         score = float(done.result.score)
@@ -233,7 +224,9 @@ class LivenessService:
             "answer": {"verdict": record["verdict"], "path": record["answer"], "deepest": record["deepest"],
                        "well_formed": record["well_formed"], "format_error": record["format_error"]},
             "reasoning": record["reasoning"],
-            "clauses": mark_clauses(record["reasoning"], self.reading.modality_names),
+            "clauses": check["clauses"],
+            "cites_missing": check["cites_missing"],
+            "grounded": check["grounded"],
             "text": record["text"],
             "modalities": list(face.present),
             "missing": list(face.missing),

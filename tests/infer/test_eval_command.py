@@ -8,7 +8,10 @@ import pytest
 
 from pafas_cli.commands.eval import run
 from pafas_cli.errors import PafasError
+from pafas_cli.infer.faithfulness import reasoning_rates
 from pafas_cli.infer.plan import eval_set_names, resolve_eval
+from pafas_cli.paths.clauses import ClauseReader
+from pafas_cli.paths.tree import version_tree
 
 
 def _eer_threshold_by_counting(labels, scores):
@@ -57,6 +60,7 @@ def test_eval_two_models_p2_writes_recomputable_results(mini_workspace, capsys):
     assert list(metrics["models"]) == ["model:v001", "model:v002"]
     assert metrics["sets"] == ["test", "test_missing_depth", "test_missing_ir", "test_missing_both"]
     rows = [json.loads(line) for line in (folder / "predictions.jsonl").read_text().splitlines()]
+    reader = ClauseReader(version_tree(ws.resolve("paths:latest").path))
     # 2 models x (dev 8 + its 3 missing-modality copies x 8 + 4 test sets x 8)
     assert len(rows) == 2 * 64
     assert {"id", "domain", "attack", "modalities", "label", "score", "decision", "threshold", "reasoning",
@@ -70,6 +74,10 @@ def test_eval_two_models_p2_writes_recomputable_results(mini_workspace, capsys):
             again = _hter_by_counting([r["label"] for r in sub], [r["score"] for r in sub], m["dev_threshold"])
             assert m["sets"][set_name]["honest"]["hter"] == pytest.approx(again)
             assert all(r["decision"] == int(r["score"] >= r["threshold"]) for r in sub)
+            # the reasoning rates, recomputed from the file with the paths version's tree
+            assert m["sets"][set_name]["reasoning"] == reasoning_rates(sub, reader)
+            assert m["sets"][set_name]["reasoning"]["counts"]["faces"] == 8
+            assert (m["sets"][set_name]["reasoning"]["hallucination_rate"] is None) == (set_name == "test")
         missing = [r for r in rows if r["model"] == model and r["set"] == "test_missing_both"]
         assert all(r["modalities"] == ["rgb"] for r in missing)
         # Each condition's threshold is the EER threshold of the dev set with the same modalities missing, and
@@ -88,6 +96,7 @@ def test_eval_two_models_p2_writes_recomputable_results(mini_workspace, capsys):
         assert {"Flat Print Attack", "Mobile Screen Replay Attack"} == set(
             m["sets"]["test"]["honest"]["apcer_per_attack"])
     assert "model:v001" in out and "model:v002" in out and "HTER @oracle thr" in out
+    assert "clause accuracy" in out and "cites a missing modality" in out
     assert version.manifest["metrics"]["HTER @dev thr"] == metrics["models"]["model:v001"]["sets"]["test"][
         "honest"]["hter"]
 

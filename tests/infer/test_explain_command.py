@@ -48,6 +48,31 @@ def test_single_face_json_with_missing_modality(mini_workspace, tmp_path, capsys
     assert obj["error"] is None and isinstance(obj["reasoning"], str)
 
 
+def test_a_clause_citing_a_missing_modality_is_flagged_in_json_and_the_panel(mini_workspace, tmp_path, capsys,
+                                                                             monkeypatch):
+    """The model's reasoning (fixed here) cites IR, which was not given: the record and the panel say so."""
+    import pafas_cli.commands.explain as explain
+    from pafas_cli.infer.predict import Prediction
+    from pafas_cli.paths.answer import parse_answer
+    from pafas_cli.paths.taxonomy import default_taxonomy
+
+    reasoning = "IR shows no face image at all, pointing to Replay Attacks. Verdict: Replay Attacks."
+    text = f"<think>{reasoning}</think><answer>['Spoof Face']</answer>"
+    said = Prediction(text, parse_answer(text, default_taxonomy()), reasoning, 0.1)
+    monkeypatch.setattr(explain, "_predict", lambda *args, **kwargs: [said])
+    ws, recipe = mini_workspace
+    files = write_face(tmp_path, "eve", False, 10)
+    run(recipe, ws, [str(files["rgb"]), str(files["depth"]), "-"], model=MODEL, json_out=True)
+    obj = json.loads(capsys.readouterr().out)
+    assert [(c["kind"], c["modality"], c["missing"]) for c in obj["clauses"]] == [("step", "ir", ["ir"]),
+                                                                               ("conclude", None, [])]
+    assert obj["cites_missing"] == ["ir"] and obj["grounded"] is False
+    run(recipe, ws, [str(files["rgb"]), str(files["depth"]), "-"], model=MODEL)
+    panel = " ".join(capsys.readouterr().out.split())
+    assert "[no IR image]" in panel and "the reasoning cites IR, but no IR image was given" in panel
+    assert "the verdict rests on no observation of an image that was given" in panel
+
+
 def test_folder_jsonl_html_with_incomplete_and_bad_files(mini_workspace, tmp_path):
     """By default an incomplete triple is an error row, like an unreadable file; the complete face still runs."""
     ws, recipe = mini_workspace

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import pytest
 from PIL import Image
 
 from pafas_cli.infer.html import render
@@ -120,3 +121,70 @@ def test_cards_read_as_a_person_sees_them():
     assert (a["score"], a["marker"]) == ("0.910", "left:calc(91.0% - 2px)")
     assert (b["score"], b["marker"]) == ("0.250", "left:calc(25.0% - 2px)")
     assert (a["think"], b["think"], c["think"]) == ("Depth is round.", "(no reasoning)", "(no reasoning)")
+
+
+def _explained(name: str, present: tuple[str, ...], reasoning: str) -> dict:
+    """An explain record as `pafas explain` makes it, for a prediction written by hand."""
+    from pathlib import Path
+
+    from pafas_cli.commands.explain import record
+    from pafas_cli.infer.explain_io import FaceFiles
+    from pafas_cli.infer.predict import Prediction
+    from pafas_cli.paths.answer import parse_answer
+    from pafas_cli.paths.clauses import ClauseReader
+    from pafas_cli.paths.taxonomy import default_taxonomy
+    from pafas_cli.paths.tree import load_tree
+
+    taxonomy = default_taxonomy()
+    text = f"<think>{reasoning}</think><answer>['Spoof Face']</answer>"
+    face = FaceFiles(name, {m: Path(f"{name}_{m}.png") if m in present else None for m in ("rgb", "depth", "ir")})
+    prediction = Prediction(text, parse_answer(text, taxonomy), reasoning, 0.2)
+    return record(face, "rl:v001", prediction, reader=ClauseReader(load_tree("", taxonomy)))
+
+
+NO_IR = ("IR shows a dark screen with almost no face, pointing to Replay Attacks. "
+         "RGB shows moire stripes and screen glare, pointing to Replay Attacks. Verdict: Replay Attacks.")
+
+
+def test_a_clause_citing_a_missing_modality_is_marked_in_the_record_and_the_page():
+    face = _explained("replay_no_ir", ("rgb", "depth"), NO_IR)
+    assert [c["missing"] for c in face["clauses"]] == [["ir"], [], []]
+    assert face["cites_missing"] == ["ir"] and face["grounded"] is True  # the RGB clause was given
+    img = Image.new("RGB", (4, 4))
+    page = render([face], [{"rgb": img, "depth": img}], "t", "s")
+    assert page.count('class="clause missing"') == 1 and page.count('class="clause"') == 2
+    assert '<em class="unseen">no IR image</em>' in page
+    assert "the reasoning cites IR, but no IR image was given" in page
+    ungrounded = _explained("only_ir_talk", ("rgb",), "IR shows no face image at all, pointing to Replay Attacks.")
+    assert ungrounded["grounded"] is False
+    assert "the verdict rests on no observation of an image that was given" in render([ungrounded], [{"rgb": img}],
+                                                                                        "t", "s")
+
+
+@pytest.mark.slow
+def test_a_browser_sees_the_mark_on_a_clause_citing_a_missing_modality(tmp_path):
+    from cdp_browser import Browser, find_browser
+
+    if find_browser() is None:
+        pytest.skip("no Chromium installed (apt-get install -y chromium)")
+    img = Image.new("RGB", (8, 8), (90, 90, 90))
+    page = tmp_path / "report.html"
+    faces = [_explained("replay_no_ir", ("rgb", "depth"), NO_IR), _explained("full", ("rgb", "depth", "ir"), NO_IR)]
+    page.write_text(render(faces, [{"rgb": img, "depth": img}, {"rgb": img, "depth": img, "ir": img}], "t", "s"))
+    browser = Browser(find_browser(), str(tmp_path / "profile"))
+    try:
+        browser.page("Page.navigate", url=page.as_uri())
+        browser.wait("document.readyState === 'complete' && document.querySelectorAll('.card').length === 2")
+        seen = browser.js("""[...document.querySelectorAll('.card')].map((card) => ({
+          marked: [...card.querySelectorAll('.clause.missing')].map((c) => ({
+            text: c.firstChild.textContent, tag: c.querySelector('.unseen').textContent,
+            outline: getComputedStyle(c).outlineStyle, struck: getComputedStyle(c).textDecorationLine,
+            background: getComputedStyle(c).backgroundColor, shown: c.getBoundingClientRect().height > 0})),
+          warning: card.querySelector('.warn') ? card.querySelector('.warn').textContent : null}))""")
+    finally:
+        browser.close()
+    assert seen[0]["marked"] == [{"text": "IR shows a dark screen with almost no face, pointing to Replay Attacks.",
+                                  "tag": "no IR image", "outline": "dashed", "struck": "line-through",
+                                  "background": "rgb(254, 226, 226)", "shown": True}]
+    assert seen[0]["warning"] == "the reasoning cites IR, but no IR image was given"
+    assert seen[1] == {"marked": [], "warning": None}  # the same reasoning with the IR image given

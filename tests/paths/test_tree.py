@@ -76,3 +76,28 @@ def test_live_cues_are_inherited_down_the_attack_subtree(tree):
 def test_bad_live_cues_are_refused(edit, message, taxonomy):
     with pytest.raises(PafasError, match=message):
         ReasoningTree.from_mapping(_broken(edit), taxonomy)
+
+
+def test_an_observation_holds_for_the_faces_the_tree_states_it_of(tree, taxonomy):
+    """The truth rule of docs/scoring.md, case by case, on phrases picked by hand from recipes/reasoning_tree.yaml."""
+    flat, replay = taxonomy.path_to("Flat Print Attack"), taxonomy.path_to("Mobile Screen Replay Attack")
+    live, shallow = ("Real Face",), ("Spoof Face",)
+    # support of a class on the path (the leaf, an inner node, the top level)
+    assert tree.holds("ir", "even reflectance across a flat sheet", flat)
+    assert tree.holds("rgb", "paper grain and halftone dots", flat)
+    assert tree.holds("rgb", "spoofing artefacts on the face", flat)
+    # rule_out of a sibling of a class on the path: what the other classes show; never of the face's own class
+    assert tree.holds("rgb", "moire stripes and a pixel grid", replay)  # rule_out of Print Attacks
+    assert not tree.holds("rgb", "moire stripes and a pixel grid", flat)
+    assert tree.holds("rgb", "natural skin pores and lifelike shading", live)  # rule_out of Spoof Face
+    assert not tree.holds("depth", "a full 3D face shape", flat)  # rule_out of Presentation Media Attacks
+    # the same phrase in another modality, another class's support, a class below a shallow label: not stated
+    assert not tree.holds("rgb", "even reflectance across a flat sheet", flat)
+    assert not tree.holds("rgb", "moire stripes and screen glare", flat)
+    assert not tree.holds("rgb", "paper grain and halftone dots", shallow)
+    # only / unless follow what the label path says
+    assert tree.holds("depth", "a flat or bent sheet without relief", flat)
+    assert not tree.holds("depth", "a flat or bent sheet without relief", taxonomy.path_to("Fake Head Attack"))
+    assert tree.holds("depth", "relief that departs from a live face", flat)
+    assert not tree.holds("depth", "relief that departs from a live face", taxonomy.path_to("Makeup Attack"))
+    assert not tree.holds("depth", "relief that departs from a live face", shallow)

@@ -33,11 +33,13 @@ def settings(grid) -> Settings:
     return grid.settings()
 
 
-def set_metrics(hter: float, auc: float) -> dict:
-    """An eval set's metrics as metrics.json holds them (fractions)."""
+def set_metrics(hter: float, auc: float, missing: bool = False) -> dict:
+    """An eval set's metrics as metrics.json holds them (fractions); `missing`: a Protocol-2 set."""
     return {"n": 10, "honest": {"hter": hter, "auc": auc, "eer": hter}, "oracle": {"hter": hter},
             "format_rate": 1.0, "answer_accuracy": 0.5, "answer_balanced_accuracy": 0.5,
-            "reasoning_balanced_accuracy": 0.75, "consistency": 1.0}
+            "reasoning_balanced_accuracy": 0.75, "consistency": 1.0,
+            "reasoning": {"clauses_per_face": 7.25, "parsed_rate": 0.9, "clause_accuracy": 0.8, "grounded_rate": 0.7,
+                          "hallucination_rate": 0.25 if missing else None, "counts": {}}}
 
 
 class FakeStages:
@@ -98,7 +100,7 @@ class FakeStages:
         sets = ["test"] + (["test_missing_depth", "test_missing_ir", "test_missing_both"] if protocol else [])
         seed = plan.seed
         metrics = {"protocol": protocol, "models": {plan.notes["model"]: {"sets": {
-            s: set_metrics(0.1 + 0.01 * seed + 0.02 * i, 0.9 - 0.01 * i) for i, s in enumerate(sets)}}}}
+            s: set_metrics(0.1 + 0.01 * seed + 0.02 * i, 0.9 - 0.01 * i, i > 0) for i, s in enumerate(sets)}}}}
         self._run(plan, files={"metrics.json": json.dumps(metrics)})
 
     def baseline(self, plan):
@@ -106,7 +108,7 @@ class FakeStages:
 
         sets = ["test", "test_missing_depth", "test_missing_ir", "test_missing_both"]
         metrics = {"protocol": "P2", "models": {"baseline": {"sets": {
-            s: {**set_metrics(0.3 + 0.01 * plan.seed + 0.02 * i, 0.7), "format_rate": None}
+            s: {**set_metrics(0.3 + 0.01 * plan.seed + 0.02 * i, 0.7), "format_rate": None, "reasoning": None}
             for i, s in enumerate(sets)}}}}
         self._run(plan, files={"metrics.json": json.dumps(metrics)})
 

@@ -22,10 +22,10 @@ class FakeCommits:
 
 
 def record(grid, s, table, row, split, seed, hter, auc, sets=("test",), commit="abc1234", minutes=1.0,
-           curve=None):
+           curve=None, reasoning=None):
     metrics = {"hter_dev": hter, "hter_oracle": hter - 1, "auc": auc, "eer": hter, "format_rate": 90.0,
                "answer_accuracy": 80.0, "answer_balanced_accuracy": 75.0, "reasoning_balanced_accuracy": 70.0,
-               "consistency": 95.0, "n": 150}
+               "consistency": 95.0, "n": 150, **(reasoning or {})}
     if row == "cnn":  # a classifier: no answer to rate
         metrics.update(dict.fromkeys(("format_rate", "answer_accuracy", "answer_balanced_accuracy",
                                       "reasoning_balanced_accuracy", "consistency")))
@@ -139,3 +139,22 @@ def test_the_cnn_rows_have_no_answer_columns_and_the_closest_printed_row_beside_
            "| 3 |" in n_table, "the floor is in every table"
     claim = next(line for line in text.splitlines() if "three-stream CNN" in line)
     assert "cnn 13.00 vs full_rl 31.00" in claim and "**does not hold**" in claim
+
+
+def test_the_reasoning_rates_are_shown_per_cell_and_cells_recorded_without_them_still_render(grid, paper, settings):
+    s = replace(settings, splits=("W",), rows=("raw_sft", "full_rl"), n_values=())
+    text = render(grid, paper, s, ladder(grid, s), FakeCommits(), when="today")  # cells recorded before the rates
+    assert "Not recorded yet: the shown cells were measured before eval recorded these rates" in text
+
+    def rates(seed):
+        return {"clauses_per_face": 6.0 + seed, "parsed_rate": 90.0, "clause_accuracy": 60.0 + 10 * seed,
+                "grounded_rate": 50.0, "hallucination_rate": 20.0 + seed}
+    cells = [record(grid, s, "p1", "raw_sft", "W", seed, 20.0, 80.0) for seed in s.seeds]  # answer only: none
+    cells += [record(grid, s, "p1", "full_rl", "W", seed, 10.0, 90.0, reasoning=rates(seed)) for seed in s.seeds]
+    cells += [record(grid, s, "p2", "full_rl", "W", seed, 10.0, 90.0, ("test", *MISSING_SETS), reasoning=rates(seed))
+              for seed in s.seeds]
+    text = render(grid, paper, s, cells, FakeCommits(), when="today")
+    label = grid.row("full_rl").label
+    assert f"| {label} | W | 7.00 ± 1.00 | 90.00 ± 0.00 | 70.00 ± 10.00 | 50.00 ± 0.00 | 3 |" in text
+    assert f"| {grid.row('raw_sft').label} | W | — | — | — | — | 0 |" in text
+    assert f"| {label} | missing IR | W | 70.00 ± 10.00 | 50.00 ± 0.00 | 21.00 ± 1.00 | 3 |" in text

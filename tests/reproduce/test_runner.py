@@ -45,6 +45,12 @@ def test_a_run_records_every_cell_and_a_rerun_makes_nothing(grid, small, tmp_pat
     p2 = next(r for r in records if r["table"] == "p2")
     assert set(p2["sets"]) == {"test", "test_missing_depth", "test_missing_ir", "test_missing_both"}
     assert p2["sets"]["test"]["hter_dev"] == pytest.approx(10.0) and p2["model_parameters"] == 1234
+    # the reasoning rates in % (clauses per face a count), the share citing a missing modality on the P2 sets only
+    assert {k: p2["sets"]["test"][k] for k in ("clauses_per_face", "parsed_rate", "clause_accuracy", "grounded_rate",
+                                               "hallucination_rate")} == {
+        "clauses_per_face": 7.25, "parsed_rate": 90.0, "clause_accuracy": 80.0, "grounded_rate": 70.0,
+        "hallucination_rate": None}
+    assert p2["sets"]["test_missing_ir"]["hallucination_rate"] == 25.0
     assert [st["key"] for st in p2["stages"]] == ["paths:full", "model", "sft:full", "rl:full:paper",
                                                   "eval:rl:full:paper"]
     assert all(st["timed"] == "runner" and st["seconds"] is not None for st in p2["stages"])
@@ -151,6 +157,7 @@ def test_the_cnn_is_trained_once_per_split_and_seed_and_grpo_cells_keep_their_re
     p1, p2 = records["p1-W-s0-cnn"], records["p2-W-s0-cnn"]
     assert [st["key"] for st in p1["stages"]] == ["paths:full", "cnn"] and p1["stages"] == p2["stages"]
     assert p1["sets"]["test"]["hter_dev"] == pytest.approx(30.0) and p1["sets"]["test"]["format_rate"] is None
+    assert p1["sets"]["test"]["parsed_rate"] is None and p1["sets"]["test"]["clauses_per_face"] is None
     assert set(p2["sets"]) == {"test", "test_missing_depth", "test_missing_ir", "test_missing_both"}
     assert p1["rl_curve"] is None
     assert records["p1-W-s0-full_rl"]["rl_curve"] == {"reward": [1.25, 1.75], "format": [0.75, 1.0]}

@@ -126,11 +126,12 @@ def stand_in_service(policy=None, limits=None, score: float = 0.6):
     every face the model was given."""
     from types import SimpleNamespace
 
-    from pafas_cli.infer.html import LABELS
     from pafas_cli.infer.predict import Prediction
     from pafas_cli.paths.taxonomy import default_taxonomy
     from pafas_cli.serve.policy import Policy, Threshold
-    from pafas_cli.serve.service import Limits, LivenessService, Reading
+    from pafas_cli.infer.plan import Reading
+    from pafas_cli.paths.tree import load_tree
+    from pafas_cli.serve.service import Limits, LivenessService
     from pafas_cli.workspace import Resolved
 
     class StandIn(LivenessService):
@@ -144,8 +145,7 @@ def stand_in_service(policy=None, limits=None, score: float = 0.6):
             return [Prediction("<think>IR shows a flat sheet.</think>", answer, "IR shows a flat sheet.", score)
                     for _ in faces]
 
-    reading = Reading(side=56, require_think=True, max_new_tokens=12, taxonomy=default_taxonomy(),
-                      modality_names=dict(LABELS))
+    reading = Reading(side=56, require_think=True, max_new_tokens=12, tree=load_tree("", default_taxonomy()))
     service = StandIn(None, None, name="stand-in", resolved=Resolved("stand-in", None), reading=reading,
                       policy=policy or Policy.strict(Threshold(0.5, "--threshold", "given with --threshold")),
                       limits=limits or Limits())

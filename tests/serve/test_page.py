@@ -45,14 +45,13 @@ def _service():
         recipe = load_recipe(RECIPES_DIR / "quickstart" / "eval.yaml")
         return load_service(recipe, ws, prepare(recipe, ws))
     from infer_helpers import build_tiny_model, overfit
-    from pafas_cli.infer.html import LABELS
     from pafas_cli.paths.taxonomy import default_taxonomy
+    from pafas_cli.paths.tree import load_tree
     from pafas_cli.serve.service import LivenessService
     from pafas_cli.workspace import Resolved
 
     tiny = overfit(build_tiny_model())
-    reading = Reading(side=56, require_think=True, max_new_tokens=160, taxonomy=default_taxonomy(),
-                      modality_names=dict(LABELS))
+    reading = Reading(side=56, require_think=True, max_new_tokens=160, tree=load_tree("", default_taxonomy()))
     return LivenessService(tiny.model, tiny.processor, name="tiny (overfitted)", resolved=Resolved("tiny", None),
                            reading=reading,
                            policy=Policy.strict(Threshold(0.5, "--threshold", "given with --threshold")),
@@ -86,6 +85,12 @@ SHOWN = """(() => ({
   path: [...document.querySelectorAll('#path span')].map((s) => s.textContent),
   marked: [...document.querySelectorAll('#reasoning .clause')].map((c) => c.dataset.modalities),
   irClauses: document.querySelectorAll('#reasoning .clause.m-ir').length,
+  unseen: [...document.querySelectorAll('#reasoning .clause.missing')].map((c) => ({
+    missing: c.dataset.missing, tag: c.querySelector('.unseen').textContent,
+    outline: getComputedStyle(c).outlineStyle, struck: getComputedStyle(c).textDecorationLine,
+    shown: c.getBoundingClientRect().width > 0})),
+  warning: document.getElementById('reasoning-warning').hidden ? null
+    : document.getElementById('reasoning-warning').textContent,
   score: document.getElementById('score').textContent,
   needle: document.getElementById('needle').getAttribute('x2'),
   images: [...document.querySelectorAll('.zone.has img')].filter((i) => i.naturalWidth > 0).length,
@@ -124,6 +129,27 @@ def test_a_face_picked_on_the_page_is_read_and_shown_like_the_api_answers(page_s
         assert pixels.shape == (HEIGHT, WIDTH) and pixels.std() > 20  # a rendered page, not a blank one
         if os.environ.get("PAFAS_SERVE_SCREENSHOT_OUT"):
             Path(os.environ["PAFAS_SERVE_SCREENSHOT_OUT"]).write_bytes(shot)
+
+        assert shown["unseen"] == [] and "cites" not in (shown["warning"] or "")  # every image was given
+        if not os.environ.get("PAFAS_SERVE_SCREENSHOT_WS"):  # "The IR image is dark and flat" is no tree clause
+            assert shown["warning"] == "the verdict rests on no observation of an image that was sent"
+
+        # Without the IR image: the clause citing IR is marked as evidence the model cannot have seen.
+        browser.js("document.querySelector('.zone[data-modality=ir] .clear').click()")
+        browser.js("document.getElementById('check').click()")
+        assert browser.wait("document.getElementById('result').dataset.state === 'done' && "
+                            "!!document.querySelector('#meta').textContent.includes('missing: ir')")
+        shown = browser.js(SHOWN)
+        api = Client(page_server.url).liveness({m: p for m, p in face.items() if m != "ir"}).json
+        assert shown["marked"] == [" ".join(c["modalities"]) for c in api["clauses"]]
+        assert [u["missing"] for u in shown["unseen"]] == [" ".join(c["missing"]) for c in api["clauses"]
+                                                           if c["missing"]]
+        if not os.environ.get("PAFAS_SERVE_SCREENSHOT_WS"):  # the overfitted model's reasoning names IR
+            assert api["cites_missing"] == ["ir"] and api["grounded"] is False, api["reasoning"]
+            assert shown["unseen"] == [{"missing": "ir", "tag": "no IR image", "outline": "dashed",
+                                        "struck": "line-through", "shown": True}]
+            assert shown["warning"] == ("the reasoning cites IR, but no IR image was sent; the verdict rests on no "
+                                        "observation of an image that was sent")
 
         # A file that is no image: the page shows the server's error, it does not break.
         notes = tmp_path / "notes.txt"

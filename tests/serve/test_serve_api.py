@@ -103,6 +103,16 @@ def test_with_allow_missing_no_spoof_is_decided_at_the_full_triple_threshold(len
     assert info["allow_missing"] == ["depth", "ir"] and info["conditions"]["missing_ir"]["value"] == 0.96
 
 
+def test_a_clause_citing_a_modality_that_was_not_sent_is_marked(lenient, faces):
+    running, _ = lenient
+    reply = Client(running.url).liveness({"rgb": faces[1]["rgb"], "depth": faces[1]["depth"]})
+    assert reply.status == 200, reply.body
+    assert reply.json["modalities"] == ["rgb", "depth"] and reply.json["missing"] == ["ir"]
+    cited = {m for c in reply.json["clauses"] for m in c["modalities"]}
+    assert reply.json["cites_missing"] == (["ir"] if "ir" in cited else [])
+    assert all(c["missing"] == [m for m in c["modalities"] if m == "ir"] for c in reply.json["clauses"])
+
+
 def test_the_model_its_spec_and_health_are_described(client):
     info = client.get("/v1/model").json
     assert info["model"]["ref"] == "model:v001" and info["model"]["stage"] == "model"
@@ -124,7 +134,10 @@ def test_the_openapi_schema_documents_the_form_and_the_answer(client):
     assert {"200", "400", "401", "413", "415", "422", "429", "503", "504"} <= set(post["responses"])
     assert post["requestBody"]["content"]["multipart/form-data"]["schema"]["required"] == ["rgb", "depth", "ir"]
     answer = schema["components"]["schemas"]["LivenessResponse"]["properties"]
-    assert {"liveness", "decision", "threshold", "answer", "reasoning", "clauses", "model", "timings_ms"} <= set(answer)
+    assert {"liveness", "decision", "threshold", "answer", "reasoning", "clauses", "cites_missing", "grounded", "model",
+            "timings_ms"} <= set(answer)
+    clause = schema["components"]["schemas"]["Clause"]["properties"]
+    assert {"text", "kind", "modality", "observation", "node", "modalities", "missing"} <= set(clause)
     assert {"/healthz", "/v1/model"} <= set(schema["paths"])
 
 

@@ -1,30 +1,16 @@
-"""The pieces of `pafas serve` that need no model: clause marks, request ids, upload checks, the page's escaping."""
+"""The pieces of `pafas serve` that need no model: request ids, upload checks, the page's escaping (the clause marks:
+tests/infer/test_faithfulness.py)."""
 
 from __future__ import annotations
 
 import pytest
 from PIL import Image
 
-from pafas_cli.serve.service import mark_clauses, request_id
+from pafas_cli.serve.service import request_id
 from pafas_cli.serve.uploads import ApiError, Upload, read_upload
 from serve_helpers import png_bytes, png_header_only
 
 NAMES = {"rgb": "RGB", "depth": "Depth", "ir": "IR"}
-
-
-def test_each_sentence_is_marked_with_the_modalities_it_cites():
-    reasoning = ("Could it be Replay Attacks? IR shows no pupils, ruling out Real Face. In Depth, a flat sheet, "
-                 "suggesting Print Attacks. RGB agrees with the depth map. Their texture is odd. Verdict: Print Attacks.")
-    assert mark_clauses(reasoning, NAMES) == [
-        {"text": "Could it be Replay Attacks?", "modalities": []},
-        {"text": "IR shows no pupils, ruling out Real Face.", "modalities": ["ir"]},
-        {"text": "In Depth, a flat sheet, suggesting Print Attacks.", "modalities": ["depth"]},
-        {"text": "RGB agrees with the depth map.", "modalities": ["rgb", "depth"]},
-        {"text": "Their texture is odd.", "modalities": []},  # "Their" holds "ir", but not as a word
-        {"text": "Verdict: Print Attacks.", "modalities": []},
-    ]
-    assert mark_clauses("", NAMES) == [] and mark_clauses("  ", NAMES) == []
-    assert mark_clauses("NIR glow.", {**NAMES, "ir": "NIR"}) == [{"text": "NIR glow.", "modalities": ["ir"]}]
 
 
 def test_a_client_request_id_is_kept_only_when_it_is_a_plain_token():
