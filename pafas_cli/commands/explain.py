@@ -162,7 +162,8 @@ def _predict(loaded: Any, recipe: Recipe, reading: tuple[Any, bool], present: li
     taxonomy, require_think = reading
     batches = zip(batched(prompts, recipe.eval.batch_size), batched(tensors, recipe.eval.batch_size))
     return predict(loaded.model, loaded.processor, batches, len(prompts), taxonomy, recipe.eval.max_new_tokens,
-                   description="explain", show_progress=show_progress, require_think=require_think)
+                   description="explain", show_progress=show_progress, require_think=require_think,
+                   decoder=recipe.eval.decoder)
 
 
 def _model_name(resolved: Any, ref: str | None) -> str:

@@ -72,11 +72,12 @@ def branch_answers(reasoning: str | None, branches: Sequence[str]) -> list[str]:
 def predict(model: Any, processor: Any, batches: Iterable[tuple[Sequence[list[dict]], Sequence[Sequence[Any]]]],
             total: int, taxonomy: Any, max_new_tokens: int, description: str = "predict",
             show_progress: bool = True, require_think: bool = True,
-            score_in_generation: bool = True) -> list[Prediction]:
+            score_in_generation: bool = True, decoder: str = "pafas") -> list[Prediction]:
     """Generate, parse and score every face; `batches` yields (prompts, images) pairs, `total` faces in all.
 
     `score_in_generation=False` scores every row by the teacher-forced pass (the same numbers, to float
-    rounding, one forward pass per batch slower: bench/bench_eval.py compares the two)."""
+    rounding, one forward pass per batch slower: bench/bench_eval.py compares the two). `decoder`: who
+    decodes (`eval.decoder`: "pafas" or "hf", `infer/generate.py`)."""
     from pafas_cli.paths.answer import parse_answer
 
     branches = [taxonomy.live] + [c for c in taxonomy.children(None) if c != taxonomy.live]
@@ -90,7 +91,8 @@ def predict(model: Any, processor: Any, batches: Iterable[tuple[Sequence[list[di
         for prompts, images in batches:
             prompts, images = list(prompts), [list(i) for i in images]
             chats = chat_texts(processor, prompts)
-            generation = generate(model, processor, chats, images, max_new_tokens, watch_ids=watch)
+            generation = generate(model, processor, chats, images, max_new_tokens, watch_ids=watch,
+                                  decoder=decoder)
             texts = generation.texts
             parsed = [parse_answer(t, taxonomy, require_think=require_think) for t in texts]
             reasonings = [reasoning_of(t, p, require_think) for t, p in zip(texts, parsed)]
