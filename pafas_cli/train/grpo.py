@@ -103,12 +103,14 @@ def completion_budget(paths_dir: Path, tokenizer: Any) -> int:
 def build_trainer(cfg: RLSection, seed: int, model: Any, processor: Any, dataset: Any, run: RunDir,
                   taxonomy: Taxonomy | None = None) -> Any:
     """The GRPO trainer; `taxonomy` is the paths version's (answers are parsed against it), None = shipped."""
-    from trl import GRPOTrainer
+    from pafas_cli.model.image_cache import image_cache
+    from pafas_cli.train.rollouts import trainer_class
 
     if cfg.balance_labels:
         dataset = balance_labels(dataset, seed)
     funcs, weights = reward_functions(cfg, taxonomy)
-    return GRPOTrainer(model=model, reward_funcs=funcs, args=grpo_args(cfg, seed, run, weights),
+    trainer = trainer_class(cfg.decoder, image_cache(cfg.image_cache_mib))
+    return trainer(model=model, reward_funcs=funcs, args=grpo_args(cfg, seed, run, weights),
                        train_dataset=dataset, processing_class=processor, peft_config=peft_config(cfg))
 
 
