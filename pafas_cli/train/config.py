@@ -89,6 +89,10 @@ class TrainSection:
     # image repeated across rows and steps is processed once; identical tensors (pafas_cli/model/image_cache.py).
     # 0 = off. The tiny quickstart's training images need ~180 MiB; the 3B model's 224-px ones ~1.2 MiB each.
     image_cache_mib: int = 1024
+    # Who computes the loss's per-token log-probabilities: trl = TRL's fused LM head (on a CPU it scores every
+    # position, prompt and padding too), pafas = the label positions only with a plain log-softmax (equal to float
+    # rounding; holds those positions' logits: pafas_cli/train/logprobs.py), auto = pafas on a CPU, trl on CUDA/XPU.
+    logprobs: Literal["auto", "trl", "pafas"] = "auto"
 
     def validate(self) -> None:
         positive = {"learning_rate": self.learning_rate, "batch_size": self.batch_size,

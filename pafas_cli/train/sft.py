@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from pafas_cli.model.image_cache import CachedCalls, image_cache
+from pafas_cli.train import logprobs
 from pafas_cli.train.args import build_config, common_kwargs, peft_config
 from pafas_cli.train.config import SFTSection
 from pafas_cli.train.session import RunDir
@@ -33,4 +34,5 @@ def build_trainer(cfg: SFTSection, seed: int, model: Any, processor: Any, datase
     cache = image_cache(cfg.image_cache_mib)
     if cache is not None:  # TRL's collator, each distinct image processed once (model/image_cache.py)
         trainer.data_collator = CachedCalls(trainer.data_collator, processor, cache)
+    logprobs.apply(trainer, cfg.logprobs, "sft.logprobs")
     return trainer
