@@ -23,20 +23,21 @@ consumed differently. The loop can also keep, at every step, the raw log-probabi
 ids (the liveness score's branch tokens, `infer/score.py`).
 
 `unsupported(model, config, inputs)` says why a model, setting or input needs `generate` instead (another
-architecture, beam search, stop strings, a prompt without images, ...); callers then fall back to it.
+architecture, a transformers version the loop was not checked on, beam search, stop strings, a prompt
+without images, ...); callers then fall back to it.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# The decoders a recipe may name (`rl.decoder`, `eval.decoder`).
-DECODERS = ("pafas", "hf")
 # Model types this loop knows the positions of.
 SUPPORTED_MODEL_TYPES = ("qwen2_5_vl",)
+# transformers versions on which the loop was checked token for token against `generate` (it uses the model's
+# rope offsets and generate's config merging and logits processors); on others `generate` decodes.
+CHECKED_TRANSFORMERS = ("5.24.",)
 
 
 @dataclass
@@ -63,6 +64,11 @@ def generation_config(model: Any, overrides: Any = None, **kwargs: Any) -> Any:
 
 def unsupported(model: Any, config: Any, inputs: Mapping[str, Any]) -> str | None:
     """Why this loop cannot stand in for `generate` for these inputs and settings (None: it can)."""
+    import transformers
+
+    if not transformers.__version__.startswith(CHECKED_TRANSFORMERS):
+        return (f"transformers {transformers.__version__}; it was checked against generate on "
+                f"{', '.join(v + 'x' for v in CHECKED_TRANSFORMERS)} (tests/infer/test_decode.py)")
     if inputs.get("image_grid_thw") is None:
         return "a prompt without images (its positions are not computed here)"
     base = base_model(model)
@@ -156,19 +162,10 @@ def _cache(base: Any, room: int) -> Any:
     return cache
 
 
-def _cache_keyword(model: Any) -> str:
-    """The forward's name for the KV cache: `cache` (transformers >= 5.24) or `past_key_values`."""
-    params = inspect.signature(type(base_model(model)).forward).parameters
-    return "cache" if "cache" in params else "past_key_values"
-
-
-def decode(model: Any, inputs: Mapping[str, Any], config: Any, watch_ids: Sequence[int] = (),
-           generator: Any = None) -> Decoded:
+def decode(model: Any, inputs: Mapping[str, Any], config: Any, watch_ids: Sequence[int] = ()) -> Decoded:
     """Complete each row of `inputs` (left-padded `input_ids`, `attention_mask` and the processor's image
-    tensors) under generation config `config` (`generation_config(...)`; check `unsupported` first).
-
-    `generator`: the torch.Generator sampling draws from (None: torch's global one, as `generate` uses).
-    """
+    tensors) under generation config `config` (`generation_config(...)`; check `unsupported` first). Sampling
+    draws from torch's global random generator, as `generate` does, so the trainer's seed governs it."""
     import torch
 
     base = base_model(model)
@@ -182,7 +179,6 @@ def decode(model: Any, inputs: Mapping[str, Any], config: Any, watch_ids: Sequen
     processors = base._get_logits_processor(generation_config=config, input_ids_seq_length=width, device=device,
                                             model_kwargs=dict(inputs))
     cache = _cache(base, max_new)
-    cache_key = _cache_keyword(model)
 
     # Per running row: its row in the output, the ids so far (for processors that read them), the mask.
     alive = torch.arange(rows, device=device)
@@ -192,8 +188,8 @@ def decode(model: Any, inputs: Mapping[str, Any], config: Any, watch_ids: Sequen
     watch = torch.tensor(list(watch_ids), device=device) if watch_ids else None
     watched = torch.full((max_new, rows, len(watch_ids)), float("nan"), device=device) if watch_ids else None
 
-    prefill = {k: v for k, v in inputs.items()}
-    out = model(**prefill, **{cache_key: cache}, use_cache=True, logits_to_keep=1)
+    base.model.rope_deltas = None  # computed afresh from this batch's images by the prefill
+    out = model(**inputs, cache=cache, use_cache=True, logits_to_keep=1)
     # The prefill stored each row's rope offset; the next text position is then real tokens + offset.
     offset = base.model.rope_deltas.to(device).reshape(rows, 1)
     next_pos = mask.sum(dim=1, keepdim=True)
@@ -206,7 +202,7 @@ def decode(model: Any, inputs: Mapping[str, Any], config: Any, watch_ids: Sequen
         scores = processors(sequences[:, :width + step], logits) if processors else logits
         if config.do_sample:
             probs = torch.softmax(scores, dim=-1)
-            race = torch.empty_like(probs).exponential_(generator=generator)
+            race = torch.empty_like(probs).exponential_()
             chosen = torch.argmax(probs / race, dim=-1)
         else:
             chosen = torch.argmax(scores, dim=-1)
@@ -223,7 +219,7 @@ def decode(model: Any, inputs: Mapping[str, Any], config: Any, watch_ids: Sequen
             cache.batch_select_indices(keep)
         mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
         position = (next_pos + offset).unsqueeze(0).expand(3, -1, -1)
-        out = model(input_ids=chosen[:, None], attention_mask=mask, position_ids=position, **{cache_key: cache},
+        out = model(input_ids=chosen[:, None], attention_mask=mask, position_ids=position, cache=cache,
                     use_cache=True)
         next_pos = next_pos + 1
     return Decoded(tokens[:, :steps], watched[:steps] if watched is not None else None)

@@ -17,25 +17,13 @@ OUTPUTS = ("log_probs", "entropy", "is_top1")
 @pytest.fixture(scope="module")
 def model_and_batch(tmp_path_factory):
     """The tiny workspace model (train mode) and a left-padded batch of two faces whose labels are the answer."""
-    from PIL import Image
+    from fixtures import two_face_batch
 
-    from fixtures import build_workspace
-    from pafas_cli.infer.generate import chat_texts, encode
-    from pafas_cli.model.loader import load_model
-    from pafas_cli.paths.prompt import build_user_turn
-    from pafas_cli.workspace import Workspace
-
-    root = tmp_path_factory.mktemp("ws-logprobs")
-    build_workspace(root)
-    loaded = load_model("model:latest", Workspace(root))
-    prompts = [[{"role": "user", "content": build_user_turn(m)}] for m in (["rgb", "depth", "ir"], ["rgb"])]
     answer = "<think>The IR image is dark.</think><answer>['Spoof Face']</answer><|im_end|>"
-    texts = [c + answer for c in chat_texts(loaded.processor, prompts)]
-    images = [[Image.new("RGB", (56, 56), (40 * i + 10 * j, 90, 200)) for j in range(3)] for i in range(2)]
-    batch = encode(loaded.processor, texts, images, "cpu")
+    model, processor, batch = two_face_batch(tmp_path_factory.mktemp("ws-logprobs"), answer)
     labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
-    labels[:, :-len(loaded.processor.tokenizer(answer)["input_ids"])] = -100
-    return loaded.model.train(), batch, labels
+    labels[:, :-len(processor.tokenizer(answer)["input_ids"])] = -100
+    return model.train(), batch, labels
 
 
 def both(model, temperature, outputs=OUTPUTS):

@@ -34,21 +34,9 @@ def test_a_recipe_naming_an_unknown_decoder_is_refused():
 @pytest.fixture(scope="module")
 def model_and_batch(tmp_path_factory):
     """The tiny workspace model with a left-padded batch of two faces (one with fewer modalities)."""
-    from PIL import Image
+    from fixtures import two_face_batch
 
-    from fixtures import build_workspace
-    from pafas_cli.infer.generate import chat_texts, encode
-    from pafas_cli.model.loader import load_model
-    from pafas_cli.paths.prompt import build_user_turn
-    from pafas_cli.workspace import Workspace
-
-    root = tmp_path_factory.mktemp("ws-rollouts")
-    build_workspace(root)
-    loaded = load_model("model:latest", Workspace(root))
-    prompts = [[{"role": "user", "content": build_user_turn(m)}] for m in (["rgb", "depth", "ir"], ["rgb"])]
-    images = [[Image.new("RGB", (56, 56), (40 * i + 10 * j, 90, 200)) for j in range(3)] for i in range(2)]
-    batch = encode(loaded.processor, chat_texts(loaded.processor, prompts), images, "cpu")
-    return loaded.model, loaded.processor, batch
+    return two_face_batch(tmp_path_factory.mktemp("ws-rollouts"))
 
 
 @pytest.mark.slow
