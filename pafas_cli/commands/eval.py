@@ -35,7 +35,8 @@ def score_set(loaded: Any, paths_dir: Any, set_name: str, taxonomy: Any, cfg: An
         ds = ds.select(stratified_indices(strata, cfg.max_samples, seed))
     batches = ((b["prompt"], b["images"]) for b in ds.iter(batch_size=cfg.batch_size))
     preds = predict(loaded.model, loaded.processor, batches, len(ds), taxonomy, cfg.max_new_tokens,
-                    description=f"{name} {set_name}", require_think=cfg.require_think)
+                    description=f"{name} {set_name}", require_think=cfg.require_think,
+                    decoder=cfg.decoder)
     meta = ds.remove_columns([c for c in ds.column_names if c in ("images", "prompt")])
     records = []
     for row, p in zip(meta, preds):

@@ -144,7 +144,8 @@ def _predict(loaded: Any, recipe: Recipe, reading: Reading, present: list[tuple[
     tensors = [[face.get(m, blank) for m in MODALITIES] for face in images]
     batches = zip(batched(prompts, recipe.eval.batch_size), batched(tensors, recipe.eval.batch_size))
     return predict(loaded.model, loaded.processor, batches, len(prompts), reading.taxonomy, reading.max_new_tokens,
-                   description="explain", show_progress=show_progress, require_think=reading.require_think)
+                   description="explain", show_progress=show_progress, require_think=reading.require_think,
+                   decoder=reading.decoder)
 
 
 def _panel(r: dict) -> Panel:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass
@@ -17,6 +18,9 @@ class EvalConfig:
     # `<think>` as well formed, and teacher-force the score after `<answer>['` instead of after `</think>`.
     # null = from each model's spec (the answer format of the data it was trained on; true without a spec).
     require_think: bool | None = None
+    # Who decodes: pafas = pafas_cli/infer/decode.py (finished rows leave the batch), hf = transformers' generate;
+    # the same tokens. Models the pafas loop does not cover fall back to generate with a note.
+    decoder: Literal["pafas", "hf"] = "pafas"
     # Evaluate only N faces of each set (quick checks): a subsample stratified by label, domain and attack
     # type, drawn with the recipe's top-level `seed`; null = all.
     max_samples: int | None = None

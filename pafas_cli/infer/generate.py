@@ -1,8 +1,10 @@
 """Batched greedy generation for a vision-language model: left padding, KV cache, no sampling.
 
-Left padding keeps every row's last prompt token at the same position, so one `generate` call
-decodes the whole batch with the KV cache; the new tokens are cut off after the prompt width.
-`generate` can also keep, at every decoding step, the log-probabilities of a few token ids (the
+Left padding keeps every row's last prompt token at the same position, so one call decodes the whole
+batch with the KV cache; the new tokens are cut off after the prompt width. The decoder is pafas' own
+loop (`infer/decode.py`: finished rows leave the batch) or transformers' `model.generate`, which it
+falls back to for models and settings the loop does not cover; both give the same greedy tokens.
+Generation can also keep, at every decoding step, the log-probabilities of a few token ids (the
 answer branches' first tokens) from the raw logits, so the liveness score can be read from the
 generation pass itself instead of a second forward pass (`infer/score.py`).
 """
@@ -76,23 +78,29 @@ def _watching(model: Any, ids: Sequence[int], steps: list):
 
 
 def generate(model: Any, processor: Any, chats: Sequence[str], images: Sequence[Sequence[Any]],
-             max_new_tokens: int, watch_ids: Sequence[int] = ()) -> Generation:
+             max_new_tokens: int, watch_ids: Sequence[int] = (), decoder: str = "pafas") -> Generation:
     """Greedy completions for one batch of templated prompts (`chat_texts`); `watch_ids`: token ids whose
-    log-probabilities to keep."""
+    log-probabilities to keep; `decoder`: "pafas" (`infer/decode.py`, where it applies) or "hf"."""
     import torch
+
+    from pafas_cli.infer.decode import decode, generation_config, use_pafas_decoder
 
     batch = encode(processor, chats, images, model.device)
     tokenizer = processor.tokenizer
+    settings = dict(max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
+                    pad_token_id=tokenizer.pad_token_id,
+                    eos_token_id=model.generation_config.eos_token_id or tokenizer.eos_token_id)
+    if decoder == "pafas":
+        config = generation_config(model, **settings)
+        if use_pafas_decoder(model, config, batch, "eval.decoder"):
+            with torch.inference_mode():
+                out = decode(model, batch, config, watch_ids)
+            watched = out.watched.cpu() if out.watched is not None else None
+            return Generation(tokenizer.batch_decode(out.tokens, skip_special_tokens=True), out.tokens.tolist(),
+                              watched)
     steps: list = []
     with torch.inference_mode(), (_watching(model, watch_ids, steps) if watch_ids else nullcontext()):
-        out = model.generate(
-            **batch,
-            max_new_tokens=max_new_tokens,
-            do_sample=False,
-            use_cache=True,
-            pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=model.generation_config.eos_token_id or tokenizer.eos_token_id,
-        )
+        out = model.generate(**batch, **settings)
     new_tokens = out[:, batch["input_ids"].shape[1]:]
     # One output-layer call per generated token; any other count means something else called it, and
     # the steps cannot be matched to tokens (the score then takes the teacher-forced pass).

@@ -34,6 +34,8 @@ class Reading:
     require_think: bool
     max_new_tokens: int
     tree: Any  # pafas_cli.paths.tree.ReasoningTree
+    # Who decodes: pafas' own loop (infer/decode.py, where it applies) or transformers' generate (`eval.decoder`).
+    decoder: str = "pafas"
 
     @property
     def taxonomy(self) -> Any:
@@ -72,7 +74,8 @@ def resolve_model(ref: str | None, ws: Workspace, recipe: Recipe, fallback_side:
     think = models.model_require_think(resolved, recipe.eval.require_think)
     side = model_side(resolved, ws, fallback_side or recipe.paths.image_size)
     reading = Reading(side=side, require_think=think, max_new_tokens=recipe.eval.max_new_tokens,
-                      tree=models.model_tree(resolved, recipe.paths.taxonomy, recipe.paths.tree))
+                      tree=models.model_tree(resolved, recipe.paths.taxonomy, recipe.paths.tree),
+                      decoder=recipe.eval.decoder)
     return ModelPlan(ref, resolved, models.model_name(resolved, ref), reading)
 
 

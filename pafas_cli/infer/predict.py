@@ -15,6 +15,10 @@ from typing import Any
 from pafas_cli.console import make_progress
 from pafas_cli.infer.generate import chat_texts, generate
 from pafas_cli.infer.score import branch_token_ids, liveness_scores, scores_from_generation
+from pafas_cli.model.image_cache import ImageCache, caching_images
+
+# The per-batch image cache's bound: a batch's images (the 3B model's 64 faces at 224 px: ~230 MiB).
+BATCH_IMAGE_CACHE_BYTES = 512 * 2**20
 
 
 @dataclass
@@ -72,11 +76,12 @@ def branch_answers(reasoning: str | None, branches: Sequence[str]) -> list[str]:
 def predict(model: Any, processor: Any, batches: Iterable[tuple[Sequence[list[dict]], Sequence[Sequence[Any]]]],
             total: int, taxonomy: Any, max_new_tokens: int, description: str = "predict",
             show_progress: bool = True, require_think: bool = True,
-            score_in_generation: bool = True) -> list[Prediction]:
+            score_in_generation: bool = True, decoder: str = "pafas") -> list[Prediction]:
     """Generate, parse and score every face; `batches` yields (prompts, images) pairs, `total` faces in all.
 
     `score_in_generation=False` scores every row by the teacher-forced pass (the same numbers, to float
-    rounding, one forward pass per batch slower: bench/bench_eval.py compares the two)."""
+    rounding, one forward pass per batch slower: bench/bench_eval.py compares the two). `decoder`: who
+    decodes (`eval.decoder`: "pafas" or "hf", `infer/generate.py`)."""
     from pafas_cli.paths.answer import parse_answer
 
     branches = [taxonomy.live] + [c for c in taxonomy.children(None) if c != taxonomy.live]
@@ -90,18 +95,21 @@ def predict(model: Any, processor: Any, batches: Iterable[tuple[Sequence[list[di
         for prompts, images in batches:
             prompts, images = list(prompts), [list(i) for i in images]
             chats = chat_texts(processor, prompts)
-            generation = generate(model, processor, chats, images, max_new_tokens, watch_ids=watch)
-            texts = generation.texts
-            parsed = [parse_answer(t, taxonomy, require_think=require_think) for t in texts]
-            reasonings = [reasoning_of(t, p, require_think) for t, p in zip(texts, parsed)]
-            answers = [branch_answers(r, branches) for r in reasonings]
-            scores = scores_from_generation(tokenizer, chats, answers, generation.token_ids, generation.watched,
-                                            watch)
-            rest = [i for i, s in enumerate(scores) if s is None]
-            if rest:  # rows the generation pass cannot score: the teacher-forced pass
-                for i, s in zip(rest, liveness_scores(model, processor, [chats[i] for i in rest],
-                                                      [images[i] for i in rest], [answers[i] for i in rest])):
-                    scores[i] = s
+            # The second pass feeds its rows' images once per answer branch: each is processed once per batch.
+            with caching_images(processor, ImageCache(BATCH_IMAGE_CACHE_BYTES)):
+                generation = generate(model, processor, chats, images, max_new_tokens, watch_ids=watch,
+                                      decoder=decoder)
+                texts = generation.texts
+                parsed = [parse_answer(t, taxonomy, require_think=require_think) for t in texts]
+                reasonings = [reasoning_of(t, p, require_think) for t, p in zip(texts, parsed)]
+                answers = [branch_answers(r, branches) for r in reasonings]
+                scores = scores_from_generation(tokenizer, chats, answers, generation.token_ids,
+                                                generation.watched, watch)
+                rest = [i for i, s in enumerate(scores) if s is None]
+                if rest:  # rows the generation pass cannot score: the teacher-forced pass
+                    for i, s in zip(rest, liveness_scores(model, processor, [chats[i] for i in rest],
+                                                          [images[i] for i in rest], [answers[i] for i in rest])):
+                        scores[i] = s
             out += [Prediction(t, p, r or "", s) for t, p, r, s in zip(texts, parsed, reasonings, scores)]
             if progress:
                 progress.advance(task, len(prompts))

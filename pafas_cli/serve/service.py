@@ -199,7 +199,7 @@ class LivenessService:
         images = [[face.images.get(m, blank) for m in MODALITIES] for face in faces]
         return predict(self.model, self.processor, [(prompts, images)], len(faces), self.reading.taxonomy,
                        self.reading.max_new_tokens, description="serve", show_progress=False,
-                       require_think=self.reading.require_think)
+                       require_think=self.reading.require_think, decoder=self.reading.decoder)
 
     def respond(self, face: Face, done: Done, rid: str, read_s: float, total_s: float) -> dict[str, Any]:
         """The JSON answer for one face, decided at its condition's threshold; ApiError 500 when the model's

@@ -85,6 +85,14 @@ class TrainerSection:
     report_to: list[str] = field(default_factory=list)
     # Extra TRL config fields passed through unchanged (e.g. {dataloader_num_workers: 2}).
     trl_args: dict = field(default_factory=dict)
+    # Keep the image processor's output per distinct image (pixel values + grid) up to this many MiB, so an
+    # image repeated across rows and steps is processed once; identical tensors (pafas_cli/model/image_cache.py).
+    # 0 = off. The tiny quickstart's training images need ~180 MiB; the 3B model's 224-px ones ~1.2 MiB each.
+    image_cache_mib: int = 1024
+    # Who computes the loss's per-token log-probabilities: trl = TRL's fused LM head (on a CPU it scores every
+    # position, prompt and padding too), pafas = the label positions only with a plain log-softmax (equal to float
+    # rounding; holds those positions' logits: pafas_cli/train/logprobs.py), auto = pafas on a CPU, trl on CUDA/XPU.
+    logprobs: Literal["auto", "trl", "pafas"] = "auto"
 
     def validate(self) -> None:
         positive = {"learning_rate": self.learning_rate, "batch_size": self.batch_size,
@@ -92,7 +100,7 @@ class TrainerSection:
         for key, value in positive.items():
             if value <= 0:
                 raise ValueError(f"{key}: must be > 0, got {value}")
-        for key in ("max_steps", "warmup_steps", "save_steps", "save_total_limit"):
+        for key in ("max_steps", "warmup_steps", "save_steps", "save_total_limit", "image_cache_mib"):
             if getattr(self, key) < 0:
                 raise ValueError(f"{key}: must be >= 0, got {getattr(self, key)}")
         if self.max_steps == 0 and self.epochs <= 0:
@@ -186,6 +194,9 @@ class RLSection(TrainSection):
     balance_labels: bool = False
     # Completions written to completions.jsonl per logging step (0 = none).
     log_completions: int = 4
+    # Who decodes the rollouts: pafas = pafas_cli/infer/decode.py (finished rows leave the batch; TRL 1.16
+    # only), hf = TRL's call of transformers' generate. Same per-token distribution; docs/training.md has the costs.
+    decoder: Literal["pafas", "hf"] = "pafas"
     # Generate rollouts with vLLM (GPU only; pip install vllm).
     use_vllm: bool = False
     # colocate = vLLM inside each training process; server = a separate `trl vllm-serve` process.
@@ -210,6 +221,11 @@ class RLSection(TrainSection):
             raise ValueError(f"trl_args: {blind[0]} generates from the prompt token ids alone (TRL 1.16 passes no "
                              "pixel values to transformers' continuous batching), so the policy would answer "
                              "without seeing the faces; leave it off (docs/training.md, generation speed)")
+        from pafas_cli.train.rollouts import unsupported_trl
+
+        problem = unsupported_trl(self.decoder, self.image_cache_mib)
+        if problem:
+            raise ValueError(f"decoder: {problem}")
         if self.max_completion_length is not None and self.max_completion_length < 1:
             raise ValueError("max_completion_length: must be >= 1 or null (from the paths version)")
         if self.temperature <= 0:

@@ -13,6 +13,7 @@ from typing import Any
 
 from pafas_cli.errors import PafasError
 from pafas_cli.paths.taxonomy import Taxonomy
+from pafas_cli.train import logprobs
 from pafas_cli.train.args import build_config, common_kwargs, peft_config
 from pafas_cli.train.config import RLSection
 from pafas_cli.train.rewards import RewardFn, resolve_reward
@@ -113,13 +114,17 @@ def completion_budget(paths_dir: Path, tokenizer: Any) -> int:
 def build_trainer(cfg: RLSection, seed: int, model: Any, processor: Any, dataset: Any, run: RunDir,
                   taxonomy: Taxonomy | None = None) -> Any:
     """The GRPO trainer; `taxonomy` is the paths version's (answers are parsed against it), None = shipped."""
-    from trl import GRPOTrainer
+    from pafas_cli.model.image_cache import image_cache
+    from pafas_cli.train.rollouts import trainer_class
 
     if cfg.balance_labels:
         dataset = balance_labels(dataset, seed)
     funcs, weights = reward_functions(cfg, taxonomy)
-    return GRPOTrainer(model=model, reward_funcs=funcs, args=grpo_args(cfg, seed, run, weights),
-                       train_dataset=dataset, processing_class=processor, peft_config=peft_config(cfg))
+    cls = trainer_class(cfg.decoder, image_cache(cfg.image_cache_mib))
+    trainer = cls(model=model, reward_funcs=funcs, args=grpo_args(cfg, seed, run, weights),
+                  train_dataset=dataset, processing_class=processor, peft_config=peft_config(cfg))
+    logprobs.apply(trainer, cfg.logprobs, "rl.logprobs")
+    return trainer
 
 
 def grpo_args(cfg: RLSection, seed: int, run: RunDir, weights: list[float]) -> Any:

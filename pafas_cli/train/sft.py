@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pafas_cli.model.image_cache import CachedCalls, image_cache
+from pafas_cli.train import logprobs
 from pafas_cli.train.args import build_config, common_kwargs, peft_config
 from pafas_cli.train.config import SFTSection
 from pafas_cli.train.session import RunDir
@@ -27,5 +29,10 @@ def build_trainer(cfg: SFTSection, seed: int, model: Any, processor: Any, datase
     kwargs = common_kwargs(cfg, seed, run.checkpoints, tracking_kwargs(cfg.report_to, "sft", run.path))
     kwargs.update(max_length=None, completion_only_loss=cfg.completion_only_loss)
     args = build_config(SFTConfig, kwargs, "sft")
-    return SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=processor,
-                      peft_config=peft_config(cfg))
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=processor,
+                         peft_config=peft_config(cfg))
+    cache = image_cache(cfg.image_cache_mib)
+    if cache is not None:  # TRL's collator, each distinct image processed once (model/image_cache.py)
+        trainer.data_collator = CachedCalls(trainer.data_collator, processor, cache)
+    logprobs.apply(trainer, cfg.logprobs, "sft.logprobs")
+    return trainer

@@ -10,7 +10,7 @@ import pytest
 # --import-mode=importlib does not put test folders on sys.path; the test modules import the helpers.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from infer_helpers import TinyModel, build_mini_workspace, build_tiny_model, overfit
+from infer_helpers import TinyModel, build_mini_workspace, build_tiny_model, overfit, sharpen
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +29,11 @@ def trained_model(tiny_model) -> TinyModel:
 def mini_workspace(tmp_path_factory):
     """(Workspace, Recipe): one real paths version (dev A/B, test C, the P2 sets) and two tiny models."""
     return build_mini_workspace(tmp_path_factory.mktemp("mini"))
+
+
+@pytest.fixture(scope="session")
+def sharp_model(tiny_model) -> TinyModel:
+    """The tiny model with larger random weights: its greedy answers vary from face to face and token to token
+    (the default initialisation repeats one token), and its next-token distributions are neither flat nor
+    one-hot."""
+    return sharpen(tiny_model)

@@ -124,6 +124,21 @@ def overfit(tiny_model: TinyModel) -> TinyModel:
     return TinyModel(model.eval(), processor)
 
 
+def sharpen(tiny_model: TinyModel, std: float = 0.15) -> TinyModel:
+    """A copy of the tiny model whose weight matrices are redrawn (seeded) with standard deviation `std`."""
+    import copy
+
+    import torch
+
+    model = copy.deepcopy(tiny_model.model)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() == 2:
+                p.copy_(torch.randn(p.shape, generator=generator) * std)
+    return TinyModel(model.eval(), tiny_model.processor)
+
+
 PRINT = ("Spoof Face", "External Spoofing Attacks", "Presentation Media Attacks", "Print Attacks", "Flat Print Attack")
 REPLAY = ("Spoof Face", "External Spoofing Attacks", "Presentation Media Attacks", "Replay Attacks",
           "Mobile Screen Replay Attack")

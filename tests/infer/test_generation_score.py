@@ -42,11 +42,12 @@ def oracle(model, processor, prompts, images, preds):
                            [branch_answers(p.reasoning, BRANCHES) for p in preds])
 
 
-def test_trained_answers_are_scored_from_the_generation_pass(trained_model, second_pass_rows):
+@pytest.mark.parametrize("decoder", ["pafas", "hf"])
+def test_trained_answers_are_scored_from_the_generation_pass(trained_model, second_pass_rows, decoder):
     model, processor = trained_model.model, trained_model.processor
     prompts, images = faces(5)
     preds = predict(model, processor, zip(batched(prompts, 3), batched(images, 3)), 5, default_taxonomy(), 80,
-                    show_progress=False)
+                    show_progress=False, decoder=decoder)
     assert [p.text for p in preds] == [TARGET] * 5
     assert second_pass_rows == []  # every row read where it was generated
     assert [p.score for p in preds] == pytest.approx(oracle(model, processor, prompts, images, preds), abs=1e-5)
@@ -68,15 +69,21 @@ class Halve:
         return scores * 0.5
 
 
+@pytest.mark.parametrize("decoder", ["pafas", "hf"])
 def test_the_score_reads_raw_logits_not_what_logits_processors_make_of_them(trained_model, monkeypatch,
-                                                                             second_pass_rows):
+                                                                             second_pass_rows, decoder):
     """A model's generation config may add processors (a repetition penalty, say); the teacher-forced
-    score never sees them, so the generation-pass score must not either."""
+    score never sees them, so the generation-pass score must not either, whichever decoder runs."""
+    from transformers import LogitsProcessorList
+
     model, processor = trained_model.model, trained_model.processor
-    real_generate = model.generate
+    real_generate, real_processors = model.generate, model._get_logits_processor
     monkeypatch.setattr(model, "generate", lambda **kw: real_generate(**kw, logits_processor=[Halve()]))
+    monkeypatch.setattr(model, "_get_logits_processor",
+                        lambda **kw: LogitsProcessorList([*real_processors(**kw), Halve()]))
     prompts, images = faces(2)
-    preds = predict(model, processor, [(prompts, images)], 2, default_taxonomy(), 80, show_progress=False)
+    preds = predict(model, processor, [(prompts, images)], 2, default_taxonomy(), 80, show_progress=False,
+                    decoder=decoder)
     assert second_pass_rows == [] and [p.text for p in preds] == [TARGET] * 2
     assert [p.score for p in preds] == pytest.approx(oracle(model, processor, prompts, images, preds), abs=1e-5)
 

@@ -83,3 +83,21 @@ def build_workspace(root: Path):
     paths = build_paths_version(ws)
     build_model_version(ws, list(read_corpus(paths)))
     return ws
+
+
+def two_face_batch(root: Path, answer: str = ""):
+    """(model, processor, batch): a tiny workspace built under `root`, its model, and a left-padded batch of two
+    faces (three modalities, RGB alone), each prompt followed by `answer`."""
+    from PIL import Image
+
+    from pafas_cli.infer.generate import chat_texts, encode
+    from pafas_cli.model.loader import load_model
+    from pafas_cli.paths.prompt import build_user_turn
+    from pafas_cli.workspace import Workspace
+
+    build_workspace(root)
+    loaded = load_model("model:latest", Workspace(root))
+    prompts = [[{"role": "user", "content": build_user_turn(m)}] for m in (MODALITIES, ["rgb"])]
+    images = [[Image.new("RGB", (56, 56), (40 * i + 10 * j, 90, 200)) for j in range(3)] for i in range(2)]
+    texts = [chat + answer for chat in chat_texts(loaded.processor, prompts)]
+    return loaded.model, loaded.processor, encode(loaded.processor, texts, images, "cpu")

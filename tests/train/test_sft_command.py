@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pafas_cli.config import load_recipe
-from runs import kill_at_checkpoint, manifest, pafas, sets, steps_logged
+from runs import kill_at_checkpoint, logs, manifest, pafas, sets, steps_logged
 from pafas_cli.train.plan import resolve_sft
 
 TINY = ["sft.batch_size=4", "sft.warmup_steps=0", "sft.logging_steps=2"]
@@ -34,6 +34,21 @@ def test_sft_writes_a_complete_version(workspace):
     after = load_model("sft:latest", workspace).model.state_dict()
     assert before.keys() == after.keys()
     assert any(not before[k].equal(after[k]) for k in before), "the saved model is the trained one"
+
+
+@pytest.mark.slow
+def test_the_image_cache_changes_no_loss(workspace):
+    """Each distinct image processed once (sft.image_cache_mib) feeds the model the same tensors: the same
+    losses and gradient norms, to the last bit, as processing every row's images."""
+    from pafas_cli.commands import sft
+
+    for mib in (0, 64):
+        sft.run(load_recipe(None, [*TINY, "sft.max_steps=6", "sft.save_steps=0", "sft.logging_steps=1",
+                                   f"sft.image_cache_mib={mib}"]), workspace)
+    without, cached = (logs(workspace.root / "sft" / v) for v in ("v001", "v002"))
+    assert manifest(workspace.root / "sft" / "v002")["recipe"]["sft"]["image_cache_mib"] == 64
+    assert len(without) == 6
+    assert [(r["loss"], r["grad_norm"]) for r in cached] == [(r["loss"], r["grad_norm"]) for r in without]
 
 
 @pytest.mark.slow
