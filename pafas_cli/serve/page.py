@@ -250,7 +250,7 @@ function render(r) {
   const think = $('reasoning');
   think.replaceChildren();
   if (!r.clauses.length) think.appendChild(el('i', null, '(no reasoning)'));
-  const named = (list) => list.map((m) => INFO.names[m]).join(' and ');
+  const named = (list) => list.map((m) => NAMES[m]).join(' and ');
   r.clauses.forEach((clause, i) => {
     if (i) think.appendChild(document.createTextNode(' '));
     const marks = clause.modalities.map((m) => ` m-${m}`).join('') + (clause.missing.length ? ' missing' : '');

@@ -62,12 +62,13 @@ def test_a_clause_citing_a_missing_modality_is_flagged_in_json_and_the_panel(min
     monkeypatch.setattr(explain, "_predict", lambda *args, **kwargs: [said])
     ws, recipe = mini_workspace
     files = write_face(tmp_path, "eve", False, 10)
-    run(recipe, ws, [str(files["rgb"]), str(files["depth"]), "-"], model=MODEL, json_out=True)
+    args = [str(files["rgb"]), str(files["depth"]), "-"]
+    run(resolve_explain(recipe, ws, args, model=MODEL, json_out=True, allow_missing=["ir"]))
     obj = json.loads(capsys.readouterr().out)
     assert [(c["kind"], c["modality"], c["missing"]) for c in obj["clauses"]] == [("step", "ir", ["ir"]),
                                                                                ("conclude", None, [])]
     assert obj["cites_missing"] == ["ir"] and obj["grounded"] is False
-    run(recipe, ws, [str(files["rgb"]), str(files["depth"]), "-"], model=MODEL)
+    run(resolve_explain(recipe, ws, args, model=MODEL, allow_missing=["ir"]))
     panel = " ".join(capsys.readouterr().out.split())
     assert "[no IR image]" in panel and "the reasoning cites IR, but no IR image was given" in panel
     assert "the verdict rests on no observation of an image that was given" in panel

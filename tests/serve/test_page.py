@@ -43,7 +43,8 @@ def _service():
 
         ws = Workspace(os.environ["PAFAS_SERVE_SCREENSHOT_WS"])
         recipe = load_recipe(RECIPES_DIR / "quickstart" / "eval.yaml")
-        return load_service(recipe, ws, prepare(recipe, ws))
+        return load_service(recipe, ws, prepare(recipe, ws, allow_missing=["ir"],
+                                                condition_thresholds=["missing_ir=0.5"]))
     from infer_helpers import build_tiny_model, overfit
     from pafas_cli.paths.taxonomy import default_taxonomy
     from pafas_cli.paths.tree import load_tree
@@ -54,7 +55,10 @@ def _service():
     reading = Reading(side=56, require_think=True, max_new_tokens=160, tree=load_tree("", default_taxonomy()))
     return LivenessService(tiny.model, tiny.processor, name="tiny (overfitted)", resolved=Resolved("tiny", None),
                            reading=reading,
-                           policy=Policy.strict(Threshold(0.5, "--threshold", "given with --threshold")),
+                           # IR may be left out (the page's missing-modality marks), decided at its own threshold.
+                           policy=Policy(("ir",), {"full": Threshold(0.5, "--threshold", "given with --threshold"),
+                                                   "missing_ir": Threshold(0.6, "--condition-threshold",
+                                                                           "given with --condition-threshold")}),
                            limits=Limits())
 
 
