@@ -41,8 +41,9 @@ class PretrainSection(TrainerSection):
     # Model to pretrain: a random-init model whose tokenizer was trained on the corpus too (`pafas init-model
     # --set model.corpus=true`), or any model folder or hub id.
     model: str = "model:latest"
-    # Optimiser steps over the corpus's training scenes (3,800 at the default size: 475 steps per epoch at batch 8).
-    max_steps: int = 950
+    # Optimiser steps over the corpus's training scenes (3,800 at the default size: 475 steps per epoch at batch 8);
+    # the probe stopped rising by ~1,300 (docs/pretraining.md).
+    max_steps: int = 1400
     # Loss on the scene's text only (the prompt, a fixed question and the images, is masked), as in sft.
     completion_only_loss: bool = True
     # The scenes both the VLM and the CNN pretrain on (a corpus:vNNN version, drawn on first use).
