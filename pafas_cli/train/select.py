@@ -1,7 +1,7 @@
 """GRPO step selection on the source-domain dev set: keep the best step, stop when the dev reward stops rising.
 
 The paper runs GRPO "as many steps as the reward keeps rising"; on a held-out domain that choice must not look at
-the test faces. `DevSelection` scores the policy at the start and every `rl.select.every` optimiser steps on a
+the test faces. `DevSelection` scores the policy at the start, every `rl.select.every` optimiser steps and at the last step on a
 fixed stratified subset of the paths version's *dev* set (source domains), keeps a copy of the weights of the
 best step, stops training once `patience` evaluations in a row did not beat it, and at the end of training puts
 the best weights back, so the version's saved model is the chosen step's (step 0 = the starting model, when
@@ -26,9 +26,9 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from pafas_cli.train.callbacks import SELECT_FILE
 from pafas_cli.train.config import RLSection, SelectSection
 
-SELECT_FILE = "select.jsonl"
 STATE_FILE = "select_state.json"
 WEIGHTS_FILE = "select_best.safetensors"
 
@@ -68,6 +68,8 @@ class DevSelection(TrainerCallback):
             self._save(Path(args.output_dir) / f"checkpoint-{state.global_step}")
 
     def on_train_end(self, args, state, control, model=None, **kwargs):
+        if self.curve and self.curve[-1]["step"] != state.global_step and self.since < self.cfg.patience:
+            self._evaluate(state.global_step, model, control, state.is_world_process_zero)  # the last step too
         if self.best_state is not None:
             model.load_state_dict(self.best_state)
 

@@ -18,9 +18,8 @@ from typing import Any
 
 from pafas_cli.console import console, tagged
 from pafas_cli.train import distributed
-from pafas_cli.train.callbacks import COMPLETIONS_FILE, METRICS_FILE, truncate_after
+from pafas_cli.train.callbacks import COMPLETIONS_FILE, METRICS_FILE, SELECT_FILE, truncate_after
 from pafas_cli.train.resume import CHECKPOINTS, checkpoint_step, plan_resume
-from pafas_cli.train.select import SELECT_FILE
 
 
 @dataclass(frozen=True)

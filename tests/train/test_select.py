@@ -14,7 +14,8 @@ from transformers import Trainer, TrainerCallback, TrainingArguments
 from pafas_cli.config import load_recipe
 from pafas_cli.errors import PafasError
 from pafas_cli.train.config import SelectSection
-from pafas_cli.train.select import SELECT_FILE, DevSelection
+from pafas_cli.train.callbacks import SELECT_FILE
+from pafas_cli.train.select import DevSelection
 
 # The dev reward at steps 0, 2, 4, ...: best at step 4; steps 6 and 8 do not beat it, so patience 2 stops at 8.
 CURVE = [0.1, 0.3, 0.5, 0.4, 0.45, 0.9, 0.95]
@@ -84,6 +85,13 @@ def test_a_curve_that_never_beats_the_start_keeps_the_starting_weights(tmp_path)
     assert trainer.state.global_step == 6 and selection.best_step == 0
     assert not same(snapshots.at[6], snapshots.at[0])
     assert same({k: v.detach() for k, v in trainer.model.state_dict().items()}, snapshots.at[0])
+
+
+def test_the_last_step_is_scored_too_when_training_ends_between_evaluations(tmp_path):
+    selection = DevSelection(scripted([0.1, 0.2, 0.3, 0.9]), SelectSection(every=5, patience=2))
+    trainer, snapshots = train(tmp_path, selection)
+    assert [p["step"] for p in selection.curve] == [0, 5, 10, 12] and selection.best_step == 12
+    assert same({k: v.detach() for k, v in trainer.model.state_dict().items()}, snapshots.at[12])
 
 
 def test_a_resumed_run_continues_the_selection_from_its_checkpoint(tmp_path):
