@@ -12,6 +12,9 @@
 # ARGS after `--` go to every process (e.g. -- --sft-steps 100 --set sft.batch_size=16); they must be the same
 # settings the final report uses, so pass the same ARGS to a later `pafas reproduce --report-only`.
 #
+# Every cell records how many processes shared the machine (PAFAS_REPRODUCE_PROCESSES, exported here as J) and the
+# 1-minute load average when it finished; each stage records its thread count (T: `threads: null` follows
+# OMP_NUM_THREADS).
 # Interrupted or failed cells are measured by the next run (finished cells are skipped, SFT / GRPO resume).
 # On a GPU machine the processes share the GPU (each tiny model needs well under 1 GB); without trl installed,
 # carry its wheels as bench/README.md ("GPU check") describes and put them on PYTHONPATH first.
@@ -42,6 +45,7 @@ JOBS=${JOBS:-$(( CORES / THREADS > 0 ? CORES / THREADS : 1 ))}
 LOGS=${PAFAS_WORKSPACE:-workspace}/reproduce/parallel
 mkdir -p "$LOGS"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
+export PAFAS_REPRODUCE_PROCESSES=$JOBS
 
 echo "reproduce_parallel: $(hostname), $CORES cores, $JOBS processes x $THREADS threads, seeds $SEEDS, splits $SPLITS," \
      "$(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"

@@ -427,14 +427,15 @@ def answers_note(v: View) -> list[str]:
                          f"answer accuracy {fmt_ms(list(accuracy.values()))}% on the held-out domain (mean ± std over "
                          "seeds; the balanced accuracies are in the table: 50% = one class for every face or "
                          "chance).")
-    probes = [c["probe"] for c in v.res.cells.values() if c.get("probe") and None not in c["probe"].values()]
+    probes = list({(c["split"], c["seed"]): c["probe"] for c in v.res.cells.values()
+                   if c.get("probe") and None not in c["probe"].values()}.values())  # one pretraining per pair
     if probes and REGIMES[v.regime] == "pretrain":
         pre = statistics.fmean(p["pretrained"] for p in probes)
         scratch = statistics.fmean(p["scratch"] for p in probes)
         notes.append(f"- Perception before any FAS label (the pretrain versions' probe: a logistic regression on the "
                      f"vision features, fitted on the split's source faces, AUC on its held-out domain): pretrained "
                      f"{100 * pre:.1f} vs the same model at its random initialisation {100 * scratch:.1f} (mean over "
-                     f"the {len(probes)} cells' splits and seeds).")
+                     f"{len(probes)} split(s) x seed(s)).")
     return notes
 
 
