@@ -3,9 +3,10 @@
 #
 #   bash bench/reproduce_parallel.sh [--jobs J] [--threads T] [--seeds 0,1,2] [--splits W,S,P,C] [-- ARGS...]
 #
-# Each (split, seed) is its own workspace (workspace/reproduce/<split>-s<seed>/) and its own process, with T torch
-# threads (default 2) and J processes at once (default: cores / T). The synthetic benchmark is drawn once (the
-# first process to need it holds a lock; the others wait), and every process appends its cells to the one
+# Each (split, seed) is its own workspace (workspace/reproduce/<split>-s<seed>/) and its own process (both regimes:
+# they share its model and pretraining), with T torch threads (default 2) and J processes at once (default:
+# cores / T). The synthetic benchmark and the pretraining corpus are drawn once (the first process to need one
+# holds a lock; the others wait), and every process appends its cells to the one
 # committed file, bench/results/cells.jsonl (appends are locked). The N sweep runs in split W's processes only,
 # as in a plain `pafas reproduce`. Each process writes its own page and log under <workspace>/reproduce/parallel/;
 # at the end `pafas reproduce --report-only` writes docs/results.md from every cell recorded with these settings.

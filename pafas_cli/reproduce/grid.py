@@ -41,8 +41,8 @@ MISSING_SETS = tuple(P2_TEST_SETS.values())
 STAGE_RECIPES = ("paths", "model", "pretrain", "sft", "rl", "eval", "baseline")
 CHOICE_KEYS = ("regimes", "seeds", "splits", "rows", "n_values")
 SIZE_KEYS = ("n_train", "n_dev", "n_test", "corpus_samples", "pretrain_steps", "sft_steps", "rl_steps")
-COST_KEYS = ("synth", "corpus", "corpus_scene", "paths", "paths_per_n", "model", "pretrain", "pretrain_step", "sft",
-             "sft_step", "rl", "rl_completion", "select_face", "eval", "eval_face", "baseline")
+COST_KEYS = ("synth", "corpus", "corpus_scene", "paths", "paths_per_n", "model", "pretrain", "pretrain_step",
+             "pretrain_scene", "sft", "sft_step", "rl", "rl_completion", "select_face", "eval", "eval_face", "baseline")
 GRID_KEYS = {"recipes", "splits", "paper_n", "variants", "rewards", "grpo", "rows", "pafas_row", "defaults", "quick",
              "costs", "valid_since", "stale_note"}
 # The regimes, headline first: the stage output every SFT (and the CNN's trunk) starts from. Both share one
@@ -50,8 +50,9 @@ GRID_KEYS = {"recipes", "splits", "paper_n", "variants", "rewards", "grpo", "row
 REGIMES = {"pretrained": "pretrain", "scratch": "model"}
 # The GRPO settings a row gets unless it names others (grid.yaml `grpo`).
 PAPER_GRPO = "paper"
-# GRPO settings' keys: the rl recipe (default: recipes.rl) and which training faces GRPO sees.
-GRPO_KEYS = {"recipe", "faces"}
+# GRPO settings' keys: the rl recipe (default: recipes.rl), `--set`-style rl overrides on it, and which training
+# faces GRPO sees.
+GRPO_KEYS = {"recipe", "set", "faces"}
 FACES = ("same", "held")
 VARIANT_NAME = re.compile(r"[a-z0-9_]+")
 VARIANT_SPEC = re.compile(r"(?P<name>[a-z0-9_]+)(?:-n(?P<n>\d+))?(?P<held>-held)?")
@@ -209,9 +210,10 @@ class Grid:
         grpo = raw["grpo"]
         if not isinstance(grpo, dict) or PAPER_GRPO not in grpo or any(
                 not isinstance(g, dict) or set(g) - GRPO_KEYS or g.get("faces", "same") not in FACES
+                or not all(isinstance(x, str) and x.startswith("rl.") for x in g.get("set", []))
                 or not VARIANT_NAME.fullmatch(str(name)) for name, g in grpo.items()):
-            raise bad(f"grpo: named GRPO settings, '{PAPER_GRPO}' among them, each with an optional recipe and faces "
-                      f"({' or '.join(FACES)}), got {grpo!r}")
+            raise bad(f"grpo: named GRPO settings, '{PAPER_GRPO}' among them, each with an optional recipe, set (a "
+                      f"list of rl.KEY=VALUE) and faces ({' or '.join(FACES)}), got {grpo!r}")
         rows = []
         for item in raw["rows"]:
             splits = item.get("splits") if isinstance(item, dict) else None
@@ -321,11 +323,12 @@ class Grid:
                         overrides=tuple(overrides), quick=quick)
 
     def recipe(self, stage: str, overrides: list[str] | tuple[str, ...] = (), grpo: str = PAPER_GRPO):
-        """The stage's base recipe (grid `recipes`; for rl, the GRPO settings' own recipe when they name one) with
-        `overrides` applied, validated."""
+        """The stage's base recipe (grid `recipes`; for rl, the GRPO settings' own recipe when they name one and
+        their `set`) with `overrides` applied, validated."""
         from pafas_cli.config import load_recipe
 
-        return load_recipe(shipped(self.recipe_file(stage, grpo)), list(overrides))
+        own = self.grpo[grpo].get("set", []) if stage == "rl" else []
+        return load_recipe(shipped(self.recipe_file(stage, grpo)), [*own, *overrides])
 
     def recipe_file(self, stage: str, grpo: str = PAPER_GRPO) -> str:
         if stage == "rl" and self.grpo[grpo].get("recipe"):
@@ -451,7 +454,8 @@ class Grid:
             del signature["pretrain_steps"]
         return {**signature, "model": model, "variant": self.variant_of(variant),
                 "rewards": self.rewards[rest.split(":")[1]] if kind == "rl" else None,
-                "grpo": rl_parts(rest)[1] if kind == "rl" else None, "sets": list(cell.sets),
+                "grpo": {"name": rl_parts(rest)[1], **self.grpo[rl_parts(rest)[1]]} if kind == "rl" else None,
+                "sets": list(cell.sets),
                 "recipes": recipes_digest}
 
     # -- the estimate --------------------------------------------------------------------------------------
@@ -468,8 +472,8 @@ class Grid:
             return c["paths"] + c["paths_per_n"] * self.variant_of(rest.removesuffix("-held"))["n_paths"]
         if kind == "model":
             return c["model"]
-        if kind == "pretrain":
-            return c["pretrain"] + c["pretrain_step"] * s.pretrain_steps
+        if kind == "pretrain":  # + the CNN's attribute pretraining, over every corpus scene
+            return c["pretrain"] + c["pretrain_step"] * s.pretrain_steps + c["pretrain_scene"] * s.corpus_samples
         if kind == CNN:
             return c["baseline"]
         if kind == "sft":

@@ -28,15 +28,16 @@ def test_the_shipped_grid_has_the_paper_ladder(grid):
 
 def test_the_paper_grpo_recipe_is_the_papers_but_for_the_learning_rate(grid):
     """No KL term, temperature 1.0, the GRPO loss, G 8, 8 prompts a step, labels as they come, and the step
-    chosen on the dev set; the quickstart's settings are the ablation row's."""
+    chosen on the dev set; the quickstart's settings are the ablation row's, its step chosen the same way."""
     rl = grid.recipe("rl").rl
     assert (rl.beta, rl.temperature, rl.loss_type, rl.num_generations, rl.prompts_per_step(1)) == \
         (0.0, 1.0, "grpo", 8, 8)
     assert not rl.balance_labels and rl.lr_scheduler == "constant" and rl.learning_rate == 5e-4
     assert (rl.select.every, rl.select.faces, rl.select.patience) == (20, 64, 2)
     quick = grid.recipe("rl", grpo="quickstart").rl
-    assert (quick.beta, quick.temperature, quick.loss_type, quick.num_generations, quick.select.every) == \
-        (0.04, 0.8, "dapo", 4, 0)
+    assert (quick.beta, quick.temperature, quick.loss_type, quick.num_generations, quick.balance_labels) == \
+        (0.04, 0.8, "dapo", 4, True)
+    assert quick.select == rl.select
 
 
 def test_the_shipped_valid_since_is_a_commit_of_this_repository(grid):
@@ -139,13 +140,13 @@ def test_estimate_grows_with_training_length(grid, settings):
     longer = replace(settings, rl_steps=settings.rl_steps * 2, pretrain_steps=settings.pretrain_steps * 2)
     assert grid.cost("scratch/rl:full:paper", longer) > grid.cost("scratch/rl:full:paper", settings)
     assert grid.cost("pretrain", longer) > grid.cost("pretrain", settings)
-    # GRPO's cost follows its completions per step: the quickstart's 32 against the paper's 64, no selection.
-    c = grid.costs
+    # GRPO's cost follows its completions per step (the quickstart's 32 against the paper's 64) and the dev
+    # faces the selection scores (64 at the start and every 20 steps).
+    c, scored = grid.costs, 64 * (settings.rl_steps // 20 + 1)
     assert grid.cost("scratch/rl:full:paper:quickstart", settings) == pytest.approx(
-        c["rl"] + c["rl_completion"] * 32 * settings.rl_steps)
+        c["rl"] + c["rl_completion"] * 32 * settings.rl_steps + c["select_face"] * scored)
     assert grid.cost("scratch/rl:full:paper", settings) == pytest.approx(
-        c["rl"] + c["rl_completion"] * 64 * settings.rl_steps
-        + c["select_face"] * 64 * (settings.rl_steps // 20 + 1))
+        c["rl"] + c["rl_completion"] * 64 * settings.rl_steps + c["select_face"] * scored)
     assert grid.eval_faces(grid.pafas_model, settings) == settings.n_dev + 4 * settings.n_test
     assert grid.eval_faces("sft:raw", settings) == settings.n_dev + settings.n_test
     assert grid.eval_faces("rl:drop:paper", settings) == settings.n_dev + 4 * settings.n_test
@@ -159,10 +160,10 @@ def test_a_cell_is_identified_by_its_settings_never_by_a_commit(grid, settings):
     assert cnn["model"] == "cnn" and cnn["variant"] == full["variant"] and cnn["rewards"] is None
     assert cnn["sets"] == ["test", *MISSING_SETS] and cnn["grpo"] is None
     assert full["rewards"] == {"format": 1.0, "classification": 1.0} and full["sets"] == ["test"]
-    assert full["grpo"] == "paper" and full["pretrain_steps"] == settings.pretrain_steps
+    assert full["grpo"] == {"name": "paper"} and full["pretrain_steps"] == settings.pretrain_steps
     assert "commit" not in full and full["sft_steps"] == settings.sft_steps
     held = grid.cell_settings(Cell("p1", "full_rl_held", "W", 0, "pretrained"), settings, digest)
-    assert held["grpo"] == "held" and held["variant"] == full["variant"]
+    assert held["grpo"] == {"name": "held", "faces": "held"} and held["variant"] == full["variant"]
     # The regime is in the name; a scratch cell does not depend on how long pretraining ran.
     scratch = grid.cell_settings(Cell("p1", "full_rl", "W", 0, "scratch"), settings, digest)
     assert "pretrain_steps" not in scratch and scratch["corpus_samples"] == settings.corpus_samples

@@ -253,7 +253,8 @@ def test_the_grpo_ablations_keep_the_sft_model_and_change_the_grpo_settings_or_i
     rl = {(v.manifest["recipe"]["rl"]["beta"], _input(v, "paths")): v for v in ws.versions("rl")}
     paper, quick, held = rl[(0.0, "paths:v001")], rl[(0.04, "paths:v001")], rl[(0.0, "paths:v002")]
     assert _input(paper, "model") == _input(quick, "model") == _input(held, "model"), "one SFT model"
-    assert paper.manifest["recipe"]["rl"]["select"]["every"] == 20 and quick.manifest["recipe"]["rl"]["select"]["every"] == 0
+    assert paper.manifest["recipe"]["rl"]["select"] == quick.manifest["recipe"]["rl"]["select"], "chosen alike"
+    assert quick.manifest["recipe"]["rl"]["num_generations"] == 4 and quick.manifest["recipe"]["rl"]["balance_labels"]
     data = {v.version: v.manifest["recipe"]["data"] for v in ws.versions("paths")}
     assert data["v001"]["train_block"] == 0 and data["v002"]["train_block"] == 1
     same = ("train_block", "protocol")  # (the held-back version has no Protocol-2 sets: nothing evaluates on it)
