@@ -48,7 +48,7 @@ def main() -> int:
     for line in args.cells.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         last = record["stages"][-1]
-        stage = "baseline" if last["key"] == "cnn" else "eval"
+        stage = "baseline" if last["key"].rpartition("/")[2] == "cnn" else "eval"  # "cnn", "pretrained/cnn"
         folder = args.root / f"{record['split']}-s{record['seed']}" / stage / last["version"]
         if not (folder / "predictions.jsonl").is_file():
             skipped += 1

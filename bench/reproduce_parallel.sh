@@ -3,15 +3,19 @@
 #
 #   bash bench/reproduce_parallel.sh [--jobs J] [--threads T] [--seeds 0,1,2] [--splits W,S,P,C] [-- ARGS...]
 #
-# Each (split, seed) is its own workspace (workspace/reproduce/<split>-s<seed>/) and its own process, with T torch
-# threads (default 2) and J processes at once (default: cores / T). The synthetic benchmark is drawn once (the
-# first process to need it holds a lock; the others wait), and every process appends its cells to the one
+# Each (split, seed) is its own workspace (workspace/reproduce/<split>-s<seed>/) and its own process (both regimes:
+# they share its model and pretraining), with T torch threads (default 2) and J processes at once (default:
+# cores / T). The synthetic benchmark and the pretraining corpus are drawn once (the first process to need one
+# holds a lock; the others wait), and every process appends its cells to the one
 # committed file, bench/results/cells.jsonl (appends are locked). The N sweep runs in split W's processes only,
 # as in a plain `pafas reproduce`. Each process writes its own page and log under <workspace>/reproduce/parallel/;
 # at the end `pafas reproduce --report-only` writes docs/results.md from every cell recorded with these settings.
 # ARGS after `--` go to every process (e.g. -- --sft-steps 100 --set sft.batch_size=16); they must be the same
 # settings the final report uses, so pass the same ARGS to a later `pafas reproduce --report-only`.
 #
+# Every cell records how many processes shared the machine (PAFAS_REPRODUCE_PROCESSES, exported here as J) and the
+# 1-minute load average when it finished; each stage records its thread count (T: `threads: null` follows
+# OMP_NUM_THREADS).
 # Interrupted or failed cells are measured by the next run (finished cells are skipped, SFT / GRPO resume).
 # On a GPU machine the processes share the GPU (each tiny model needs well under 1 GB); without trl installed,
 # carry its wheels as bench/README.md ("GPU check") describes and put them on PYTHONPATH first.
@@ -42,6 +46,7 @@ JOBS=${JOBS:-$(( CORES / THREADS > 0 ? CORES / THREADS : 1 ))}
 LOGS=${PAFAS_WORKSPACE:-workspace}/reproduce/parallel
 mkdir -p "$LOGS"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
+export PAFAS_REPRODUCE_PROCESSES=$JOBS
 
 echo "reproduce_parallel: $(hostname), $CORES cores, $JOBS processes x $THREADS threads, seeds $SEEDS, splits $SPLITS," \
      "$(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"

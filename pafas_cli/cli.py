@@ -409,14 +409,17 @@ def show(ref: Annotated[str, typer.Argument(help="A version reference, e.g. sft:
 
 @app.command()
 def reproduce(
-    quick: Annotated[bool, typer.Option("--quick", help="One row per table: split W, seed 0, PA-FAS only, short "
-                                        "training; cells and page under <workspace>/reproduce-quick.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="One row per table: split W, seed 0, PA-FAS and the CNN, "
+                                        "both regimes, short pretraining and training; cells and page under "
+                                        "<workspace>/reproduce-quick.")] = False,
     plan: Annotated[bool, typer.Option("--plan", help="Print the plan and its time estimate; run nothing.")] = False,
     report_only: Annotated[bool, typer.Option("--report-only",
                                               help="Rewrite the page from the recorded cells.")] = False,
+    regimes: Annotated[Optional[str], typer.Option(help="pretrained (SFT from `pafas pretrain`: the headline), "
+                                                   "scratch, or both as a comma list (default both).")] = None,
     seeds: Annotated[Optional[str], typer.Option(help="Comma list (default 0,1,2).")] = None,
     splits: Annotated[Optional[str], typer.Option(help="Protocol-1 targets: comma list of W,S,P,C or all "
-                                                  "(default W,C).")] = None,
+                                                  "(default all).")] = None,
     rows: Annotated[Optional[str], typer.Option(help="Protocol-1 rows, comma list (default all; see "
                                                 "recipes/reproduce/grid.yaml).")] = None,
     n_values: Annotated[Optional[str], typer.Option("--n-values", help="Paths per sample for the N sweep "
@@ -424,8 +427,11 @@ def reproduce(
     n_train: Annotated[Optional[int], typer.Option(help="Labelled training samples per split.")] = None,
     n_dev: Annotated[Optional[int], typer.Option(help="Dev faces per split.")] = None,
     n_test: Annotated[Optional[int], typer.Option(help="Test faces per split.")] = None,
+    corpus_samples: Annotated[Optional[int], typer.Option(help="Scenes in the pretraining corpus.")] = None,
+    pretrain_steps: Annotated[Optional[int], typer.Option(help="Pretraining steps.")] = None,
     sft_steps: Annotated[Optional[int], typer.Option(help="SFT steps.")] = None,
-    rl_steps: Annotated[Optional[int], typer.Option(help="GRPO steps.")] = None,
+    rl_steps: Annotated[Optional[int], typer.Option(help="GRPO steps at most (the dev reward chooses the step).")
+                        ] = None,
     set_: SetOpt = None,
     cells: Annotated[Optional[Path], typer.Option(help="The cells file (default bench/results/cells.jsonl).")] = None,
     report: Annotated[Optional[Path], typer.Option(help="The page (default docs/results.md).")] = None,
@@ -442,9 +448,10 @@ def reproduce(
 
     code = cmd.run(
         _workspace(), _stages(), quick=quick, plan=plan, report_only=report_only,
-        seeds=cmd.split_list(seeds, int, "--seeds"), splits=cmd.split_list(splits, str, "--splits"),
-        rows=cmd.split_list(rows, str, "--rows"), n_values=cmd.split_list(n_values, int, "--n-values"),
-        n_train=n_train, n_dev=n_dev, n_test=n_test, sft_steps=sft_steps, rl_steps=rl_steps,
+        regimes=cmd.split_list(regimes, str, "--regimes"), seeds=cmd.split_list(seeds, int, "--seeds"),
+        splits=cmd.split_list(splits, str, "--splits"), rows=cmd.split_list(rows, str, "--rows"),
+        n_values=cmd.split_list(n_values, int, "--n-values"), n_train=n_train, n_dev=n_dev, n_test=n_test,
+        corpus_samples=corpus_samples, pretrain_steps=pretrain_steps, sft_steps=sft_steps, rl_steps=rl_steps,
         overrides=set_ or [], cells=cells, report=report, synth=synth, verbose=verbose)
     if code:
         raise typer.Exit(code)
@@ -454,15 +461,16 @@ def _stages():
     """Every stage as `pafas <stage>` plans and runs it, for the reproduction's runner (package code, which may
     not import the commands)."""
     from pafas_cli.baseline.plan import resolve as plan_baseline
-    from pafas_cli.commands import baseline, build_paths, eval as eval_cmd, init_model, rl, sft
+    from pafas_cli.commands import baseline, build_paths, eval as eval_cmd, init_model, pretrain, rl, sft
     from pafas_cli.infer.plan import resolve_eval
     from pafas_cli.model.plan import resolve as plan_model
     from pafas_cli.paths.plan import resolve as plan_paths
     from pafas_cli.reproduce.runner import Stage, Stages
-    from pafas_cli.train.plan import resolve_rl, resolve_sft
+    from pafas_cli.train.plan import resolve_pretrain, resolve_rl, resolve_sft
 
     return Stages(build_paths=Stage(plan_paths, build_paths.run), init_model=Stage(plan_model, init_model.run),
-                  sft=Stage(resolve_sft, sft.run), rl=Stage(resolve_rl, rl.run),
+                  pretrain=Stage(resolve_pretrain, pretrain.run), sft=Stage(resolve_sft, sft.run),
+                  rl=Stage(resolve_rl, rl.run),
                   eval=Stage(resolve_eval, eval_cmd.run), baseline=Stage(plan_baseline, baseline.run))
 
 

@@ -6,7 +6,7 @@ passes each stage's `resolve` and entry function (`pafas_cli.commands.<stage>.ru
 code nor another command may import (tests/test_layers.py).
 
     pafas reproduce --plan           what would run, with a time estimate; runs nothing
-    pafas reproduce                  seeds 0,1,2 on W and C; resumable (rerun to continue)
+    pafas reproduce                  both regimes, seeds 0,1,2, every split; resumable (rerun to continue)
     pafas reproduce --quick          one row per table in minutes (cells and page under the workspace)
     pafas reproduce --report-only    rewrite the page from the recorded cells
 """
@@ -40,9 +40,11 @@ def split_list(text: str | None, kind: Callable[[str], Any], option: str) -> tup
 
 
 def run(ws: Workspace, stages: Any, *, quick: bool = False, plan: bool = False, report_only: bool = False,
-        seeds: Sequence[int] | None = None, splits: Sequence[str] | None = None, rows: Sequence[str] | None = None,
+        regimes: Sequence[str] | None = None, seeds: Sequence[int] | None = None,
+        splits: Sequence[str] | None = None, rows: Sequence[str] | None = None,
         n_values: Sequence[int] | None = None, n_train: int | None = None, n_dev: int | None = None,
-        n_test: int | None = None, sft_steps: int | None = None, rl_steps: int | None = None,
+        n_test: int | None = None, corpus_samples: int | None = None, pretrain_steps: int | None = None,
+        sft_steps: int | None = None, rl_steps: int | None = None,
         overrides: Sequence[str] = (), cells: Path | None = None, report: Path | None = None,
         synth: Path | None = None, verbose: bool = False, grid: Path | None = None) -> int:
     """Plan, run or report the reproduction with `stages` (a `reproduce.runner.Stages`); returns the exit code
@@ -50,8 +52,9 @@ def run(ws: Workspace, stages: Any, *, quick: bool = False, plan: bool = False, 
     from pafas_cli.reproduce.runner import Runner
 
     loaded = Grid.load(grid)
-    s = loaded.settings(quick=quick, overrides=tuple(overrides), seeds=seeds, splits=splits, rows=rows,
-                        n_values=n_values, n_train=n_train, n_dev=n_dev, n_test=n_test, sft_steps=sft_steps,
+    s = loaded.settings(quick=quick, overrides=tuple(overrides), regimes=regimes, seeds=seeds, splits=splits,
+                        rows=rows, n_values=n_values, n_train=n_train, n_dev=n_dev, n_test=n_test,
+                        corpus_samples=corpus_samples, pretrain_steps=pretrain_steps, sft_steps=sft_steps,
                         rl_steps=rl_steps)
     if len(s.seeds) < 3 and not s.quick:
         console.print(f"[yellow]warning:[/] {len(s.seeds)} seed(s); the tables need >= 3 for a spread")

@@ -4,7 +4,8 @@ One process:  pafas rl --recipe quickstart/grpo.yaml
 N processes:  pafas rl --num-processes N   (torchrun; or `accelerate launch --config_file
               recipes/accelerate/zero2.yaml -m pafas_cli rl --recipe paper/grpo.yaml` on GPUs)
 Writes rl/vNNN: model/, metrics.jsonl (per-reward means, frac_reward_zero_std, lengths),
-completions.jsonl (sampled completions per logging step), rewards.png, spec.json, manifest.json.
+completions.jsonl (sampled completions per logging step), rewards.png, spec.json, manifest.json; with
+`rl.select`, select.jsonl (the dev reward curve) and the chosen step as the model (train/select.py).
 The plan (`train.plan.resolve_rl`) has settled the answer format and the completion budget and holds the
 starting model's processor; this reads top to bottom: data, model, train, save, summarise.
 """
@@ -21,7 +22,7 @@ def run(plan: TrainPlan) -> Path | None:
     from pafas_cli.model.loader import load_model
     from pafas_cli.paths.store import load_rl
     from pafas_cli.spec import write_spec
-    from pafas_cli.train import grpo, launch
+    from pafas_cli.train import grpo, launch, select
     from pafas_cli.train.checks import check_dataset, check_model
     from pafas_cli.train.fit import fit, print_summary, summarise
     from pafas_cli.train.plots import plot_curves
@@ -42,13 +43,19 @@ def run(plan: TrainPlan) -> Path | None:
     keys = grpo.summary_keys(cfg)
     with training_version(plan) as run:
         trainer = grpo.build_trainer(cfg, plan.seed, loaded.model, loaded.processor, dataset, run, plan.taxonomy)
+        selection = None
+        if cfg.select.every:  # the best dev step's weights are put back at the end of training
+            score = select.dev_scorer(cfg, plan.paths.path, loaded.processor, plan.taxonomy, plan.seed)
+            selection = select.DevSelection(score, cfg.select, run.path if run.is_main else None, run.checkpoint)
+            trainer.add_callback(selection)
         attach_trackers(trainer, run.path)
         with tracking_environment(cfg.report_to, run.path):
             records = fit(trainer, run, "rl", grpo.shown_metrics(cfg), cfg.log_completions)
         save_trained(trainer, cfg, run.path, run.is_main, loaded.processor,
                      load_base=lambda: load_model(plan.model.ref, ws, device="cpu").model)
         if run.is_main:
-            metrics = {**summarise(records, keys), "world_size": run.world_size}
+            metrics = {**summarise(records, keys), "world_size": run.world_size,
+                       **(selection.summary() if selection else {})}
             plot_curves(records, keys, run.path / "rewards.png", f"rl ({cfg.model})")
             write_spec(run.path, plan.spec)
             run.record(metrics)

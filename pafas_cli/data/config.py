@@ -92,6 +92,10 @@ class DataConfig:
     split: str = "CPS->W"
     # Labelled training samples kept (paper: ~800), stratified by domain and attack type, seeded; 0 = all.
     n_train: int = 800
+    # Which block of n_train training samples: 0 = the stratified subsample above; k = as many again, drawn the
+    # same way from the source faces blocks 0..k-1 did not take (disjoint from them: GRPO on labelled faces SFT
+    # never saw, the reproduction's held-back row). Needs n_train > 0.
+    train_block: int = 0
     # Cap on dev (source-domain validation) and test samples, stratified the same way; 0 = all.
     n_dev: int = 0
     n_test: int = 0
@@ -114,6 +118,10 @@ class DataConfig:
         for key in ("n_train", "n_dev", "n_test"):
             if getattr(self, key) < 0:
                 raise ValueError(f"{key}: must be >= 0 (0 = all), got {getattr(self, key)}")
+        if self.train_block < 0 or (self.train_block and not self.n_train):
+            raise ValueError(f"train_block: a block number >= 0, and blocks above 0 need n_train > 0 (every training "
+                             f"face is in block 0 otherwise); got train_block {self.train_block}, n_train "
+                             f"{self.n_train}")
         if not 0.0 <= self.max_missing <= 1.0:
             raise ValueError(f"max_missing: a fraction of a split's lines between 0 and 1 "
                              f"(e.g. 0.05 = 5%), got {self.max_missing}")

@@ -102,6 +102,20 @@ def stratified_subsample(samples: list[FaceSample], n: int, seed: int) -> list[F
     return out
 
 
+def training_block(samples: list[FaceSample], n: int, seed: int, block: int) -> list[FaceSample]:
+    """Block `block` of `n` training samples: block 0 is `stratified_subsample(samples, n, seed)`, block k the
+    same draw from the samples blocks 0..k-1 did not take. Blocks are disjoint and, while the pool lasts, the
+    same size and mix: GRPO on block 1 trains on as many labelled faces as SFT saw in block 0, none of them."""
+    pool = list(samples)
+    for _ in range(block):
+        taken = set(stratified_subsample(pool, n, seed))
+        pool = [s for s in pool if s not in taken]
+    if block and len(pool) < n:
+        raise PafasError(f"data.train_block={block}: {len(samples)} training samples hold {block} block(s) of "
+                         f"n_train={n} with only {len(pool)} left for this one; lower data.n_train or the block")
+    return stratified_subsample(pool, n, seed)
+
+
 def _list_fingerprint(root: str | None) -> str | None:
     """A digest of a dataset root's list files; None when there is no such folder. `~` is expanded, as the
     readers expand it (a `~/data` root once went unfingerprinted)."""
@@ -203,7 +217,7 @@ def build_splits(cfg: DataConfig, seed: int, ws) -> Splits:
         if not parts[split]:
             raise PafasError(_empty_split(split, name, problems[split]))
     return Splits(
-        train=stratified_subsample(parts["train"], cfg.n_train, seed),
+        train=training_block(parts["train"], cfg.n_train, seed, cfg.train_block),
         dev=stratified_subsample(parts["dev"], cfg.n_dev, seed + 1),
         test=stratified_subsample(parts["test"], cfg.n_test, seed + 2),
         protocol=protocol, sources=sources, targets=targets, inputs=inputs,

@@ -3,18 +3,28 @@
 A record holds what the report needs and nothing heavy (no models, no paths), so the file can be committed
 (`bench/results/cells.jsonl`):
 
-    cell, table, row, split, seed     which table entry
+    cell, regime, table, row, split, seed
+                                      which table entry (a record without `regime` is the first round's:
+                                      scratch, before regimes existed; `regime_of`)
     settings                          `Grid.cell_settings`: lengths, overrides, the variant, the reward mix,
                                       the eval sets, a digest of the base recipes' values
     data                              the benchmark it was measured on (the synthetic generator's settings,
                                       or a digest of the lists of a folder given with --synth)
     commit                            the git revision that measured it ("-dirty": with local changes)
     finished, cores, model_parameters
-    stages                            each stage output behind it: key, version, created, commit, and seconds
-                                      (the cost; timed: "runner" = around the stage call, "manifest" = the
-                                      version's own `seconds` when no call was timed)
+    processes, load_1min              how many reproduction processes shared the machine (PAFAS_REPRODUCE_PROCESSES,
+                                      1 when unset) and its 1-minute load average when the cell finished
+    stages                            each stage output behind it: key, version, created, commit, threads (the
+                                      count its manifest's recipe records), and seconds (the cost; timed:
+                                      "runner" = around the stage call, "manifest" = the version's own `seconds`
+                                      when no call was timed)
     sets                              the headline metrics per eval set, in %
-    rl_curve                          {reward name: [start, end]} of the GRPO run behind it (null without one)
+    rl_curve                          {name: [start, end]} of the GRPO run behind it, rewards and
+                                      frac_reward_zero_std (null without one)
+    rl_select                         the step the dev reward chose: step, steps trained, dev_reward [start,
+                                      chosen], stopped (null without selection)
+    probe                             the pretrain version's perception probe on the cell's split (pretrained,
+                                      scratch AUC; null without pretraining)
 
 A cell is done when a record has its name, settings and data (never the commit: a rerun at a later commit
 skips it) and was measured at a commit that contains the grid's `valid_since`; a later line with the same
@@ -85,6 +95,11 @@ def append_cell(path: Path, record: Mapping[str, Any]) -> None:
             os.fsync(fh.fileno())
     except OSError as exc:
         raise disk_error(exc, path) from exc
+
+
+def regime_of(record: Mapping) -> str:
+    """The regime a record was measured in; the first round's records (before regimes) are scratch."""
+    return str(record.get("regime") or "scratch")
 
 
 def record_key(name: str, settings: Any, data: Any) -> str:

@@ -6,9 +6,12 @@ import). `pafas_cli/commands/reproduce.py` hands it each stage's `resolve` and `
 so the stages are planned and run exactly as `pafas build-paths|init-model|sft|rl|eval` would; the tests hand
 it fakes, so planning, reuse and recording are tested without training anything.
 
-Layout under the root (`<workspace>/reproduce`): `shared/` holds the synthetic benchmark, `<split>-s<seed>/`
-one workspace per split and seed, whose one tokenizer + tiny-model initialisation (from the PA-FAS paths)
-every variant starts from and whose dev/test faces every model is scored on.
+Layout under the root (`<workspace>/reproduce`): `shared/` holds the synthetic benchmark and the pretraining
+corpus (each drawn once, under a lock, for every process), `<split>-s<seed>/` one workspace per split and seed,
+whose one tokenizer + tiny-model initialisation (from the PA-FAS paths and the corpus) and one pretraining run
+every variant of both regimes starts from, and whose dev/test faces every model is scored on. Each workspace
+finds the shared corpus as its own `corpus/vNNN`, a link to the shared version (init-model and pretrain look
+for a corpus in their workspace).
 
 Reuse has one mechanism: a stage output is the newest version `Workspace.find` returns for what the stage's
 own plan says it records (its `resolve`, the same one `pafas <stage>` calls: inherited values filled in) and
@@ -36,15 +39,20 @@ from pafas_cli import threads
 from pafas_cli.console import console, rows_table, tagged
 from pafas_cli.errors import PafasError
 from pafas_cli.infer.faithfulness import RATE_KEYS
-from pafas_cli.reproduce.grid import CNN, MISSING_SETS, Cell, Grid, Settings
+from pafas_cli.reproduce.grid import CNN, MISSING_SETS, Cell, Grid, Settings, rl_parts
 from pafas_cli.reproduce.record import Commits, append_cell, latest_records, read_cells, record_key, record_stale
 from pafas_cli.reproduce.report import Paper, render, shown_records
-from pafas_cli.workspace import VersionInfo, Workspace, git_revision
+from pafas_cli.workspace import Resolved, VersionInfo, Workspace, git_revision
 
 # The reasoning rates recorded in % (clauses per face is a count).
 PERCENT_RATES = tuple(k for k in RATE_KEYS if k != "clauses_per_face")
-# The GRPO manifest's curve ends a cell records (the reward curve's start and end, docs/results.md).
-REWARD_CURVE = ("reward", "format", "classification", "consistency")
+# The GRPO manifest's curve ends a cell records (start and end of each reward and of the share of groups whose
+# completions all earned the same reward, which GRPO cannot learn from; docs/results.md).
+REWARD_CURVE = ("reward", "format", "classification", "consistency", "frac_reward_zero_std")
+# How many reproduction processes share the machine (bench/reproduce_parallel.sh sets it; 1 when unset).
+PROCESSES_ENV = "PAFAS_REPRODUCE_PROCESSES"
+# The stage outputs that read the pretraining corpus (init-model's tokenizer, pretrain itself).
+CORPUS_READERS = ("model", "pretrain")
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,7 @@ class Stages:
 
     build_paths: Stage  # resolve(recipe, ws)
     init_model: Stage   # resolve(recipe, ws, paths=ref)
+    pretrain: Stage     # resolve(recipe, ws)
     sft: Stage          # resolve(recipe, ws)
     rl: Stage           # resolve(recipe, ws)
     eval: Stage         # resolve(recipe, ws, models=[ref], paths=ref, protocol=None | "P2")
@@ -75,6 +84,8 @@ class StageCall:
     plan: Any
     make: Callable[[], Any]
     accept: Callable[[VersionInfo], bool] | None = None
+    # Inputs the stage finds while it runs, not in its plan (the corpus init-model and pretrain read).
+    found: tuple[Resolved, ...] = ()
 
     @property
     def stage(self) -> str:
@@ -86,7 +97,7 @@ class StageCall:
 
     @property
     def inputs(self) -> list[Any]:
-        return [resolved for _, resolved in self.plan.inputs]
+        return [resolved for _, resolved in self.plan.inputs] + list(self.found)
 
 
 @contextmanager
@@ -134,40 +145,50 @@ class Combo:
     def grid(self) -> Grid:
         return self.runner.grid
 
-    def _recipe(self, stage: str, keys: list[str]):
-        return self.grid.recipe(stage, [f"seed={self.seed}", *keys, *self.runner.s.overrides])
+    def _recipe(self, stage: str, keys: list[str], grpo: str | None = None):
+        return self.grid.recipe(stage, [f"seed={self.seed}", *keys, *self.runner.s.overrides],
+                                **({"grpo": grpo} if grpo else {}))
 
     def call(self, key: str, deps: list[str]) -> StageCall:
         """Stage output `key` made from the versions `deps` (refs, in `grid.requirements` order): the plan the
         stage's own `resolve` makes of it, and how to run that plan."""
-        s, stages, kind = self.runner.s, self.runner.stages, key.partition(":")[0]
-        rest = key.partition(":")[2]
-        fresh, ws = self.runner.fresh_version, self.ws
-        with quiet(not self.runner.verbose):
+        s, stages, runner = self.runner.s, self.runner.stages, self.runner
+        kind, _, rest = key.rpartition("/")[2].partition(":")
+        fresh, ws = runner.fresh_version, self.ws
+        corpus = [f"pretrain.corpus.samples={s.corpus_samples}"]
+        with quiet(not runner.verbose):
             if kind == "paths":
-                variant = self.grid.variant_of(rest)
+                variant = self.grid.variant_of(rest.removesuffix("-held"))
                 stage, plan = stages.build_paths, stages.build_paths.resolve(self._recipe("paths", [
-                    f"data.root={self.runner.synth_root()}",
+                    f"data.root={runner.synth_root()}",
                     f"data.protocol={'P2' if key == self.grid.model_paths else 'P1'}", f"data.split={self.split}",
                     f"data.n_train={s.n_train}", f"data.n_dev={s.n_dev}", f"data.n_test={s.n_test}",
+                    f"data.train_block={int(self.grid.held_back(rest))}",
                     *(f"paths.{k}={v}" for k, v in variant.items())]), ws)
             elif kind == "model":
                 (paths,) = deps
-                stage, plan = stages.init_model, stages.init_model.resolve(self._recipe("model", []), ws, paths=paths)
+                stage, plan = stages.init_model, stages.init_model.resolve(
+                    self._recipe("model", ["model.corpus=true", *corpus]), ws, paths=paths)
+            elif kind == "pretrain":
+                (model,) = deps
+                stage, plan = stages.pretrain, stages.pretrain.resolve(self._recipe("pretrain", [
+                    f"pretrain.model={model}", f"pretrain.max_steps={s.pretrain_steps}", *corpus,
+                    f"data.root={runner.synth_root()}"]), ws)
             elif kind == "sft":
                 model, paths = deps
                 stage, plan = stages.sft, stages.sft.resolve(self._recipe("sft", [
                     f"sft.model={model}", f"sft.paths={paths}", f"sft.max_steps={s.sft_steps}"]), ws)
             elif kind == "rl":
                 model, paths = deps
+                grpo = rl_parts(rest)[1]
                 rewards = json.dumps(self.grid.rewards[rest.split(":")[1]])
                 stage, plan = stages.rl, stages.rl.resolve(self._recipe("rl", [
                     f"rl.model={model}", f"rl.paths={paths}", f"rl.max_steps={s.rl_steps}",
-                    f"rl.rewards={rewards}"]), ws)
+                    f"rl.rewards={rewards}"], grpo=grpo), ws)
             elif kind == CNN:
-                (paths,) = deps
-                stage, plan = stages.baseline, stages.baseline.resolve(
-                    self._recipe("baseline", [f"baseline.paths={paths}"]), ws)
+                paths, *trunk = deps  # the pretrained regime's CNN starts from the pretrain version's trunk
+                stage, plan = stages.baseline, stages.baseline.resolve(self._recipe("baseline", [
+                    f"baseline.paths={paths}", f"baseline.init={trunk[0] if trunk else 'scratch'}"]), ws)
             elif kind == "eval":
                 model, paths = deps
                 protocol = "P2" if self.grid.evaluates_p2(rest) else None
@@ -178,7 +199,8 @@ class Combo:
                                  lambda info: fresh(info) and _evaluates(info, sets))
             else:
                 raise ValueError(f"unknown stage output '{key}'")
-        return StageCall(plan, lambda: stage.run(plan), fresh)
+        found = (runner.corpus(draw=False),) if kind in CORPUS_READERS else ()
+        return StageCall(plan, lambda: stage.run(plan), fresh, found)
 
     def lookup(self, key: str) -> VersionInfo | None:
         """The version of stage output `key` made with this run's settings, or None (nothing is built)."""
@@ -192,6 +214,8 @@ class Combo:
             deps.append(f"{info.stage}:{info.version}")
         if key.startswith("paths:") and self.runner.synth_root(draw=False) is None:
             return None
+        if key in CORPUS_READERS and self.runner.corpus(draw=False) is None:
+            return None
         call = self.call(key, deps)
         info = self.ws.find(call.stage, call.settings, call.inputs, accept=call.accept)
         if info is not None:
@@ -204,6 +228,8 @@ class Combo:
         if info is not None:
             return f"{info.stage}:{info.version}"
         deps = [self.ref(dep) for dep in self.grid.requirements(key)]
+        if key in CORPUS_READERS:
+            self.link_corpus()
         call = self.call(key, deps)
         label = f"{self.split} seed {self.seed}: {key}"
         console.print(f"{_clock()} {label} (~{self.grid.cost(key, self.runner.s):.0f} s) ...", highlight=False)
@@ -222,12 +248,44 @@ class Combo:
         gc.collect()
         return f"{info.stage}:{info.version}"
 
+    def link_corpus(self) -> None:
+        """Make the shared pretraining corpus (drawn now if need be) a version of this workspace, where init-model
+        and pretrain look for it: `corpus/vNNN`, a link to the shared folder."""
+        from pafas_cli.data.pretrain.version import STAGE, settings
+
+        shared = self.runner.corpus()
+        if self.ws.find(STAGE, settings(self.runner.corpus_config)) is not None:
+            return
+        version = self.ws.reserve(STAGE)
+        try:
+            os.symlink(shared.path, self.ws.root / STAGE / version, target_is_directory=True)
+        except OSError as exc:
+            from pafas_cli.workspace import disk_error
+
+            raise disk_error(exc, self.ws.root / STAGE / version, "link the shared corpus as") from exc
+
 
 def reward_curve(metrics: dict) -> dict:
     """{name: [start, end]} of the GRPO run's reward curves, from its manifest's `<name>_start` / `_end` (the
     means of its first / last three logged values: `train.fit.summarise`); rewards it did not use are left out."""
     return {name: [metrics[f"{name}_start"], metrics[f"{name}_end"]] for name in REWARD_CURVE
             if metrics.get(f"{name}_start") is not None and metrics.get(f"{name}_end") is not None}
+
+
+def selected_step(metrics: dict) -> dict | None:
+    """The GRPO step the dev reward chose (`rl.select`, train/select.py): the chosen step, the steps trained, the
+    dev reward at the start and at the chosen step, whether it stopped early; None for a run without selection."""
+    if metrics.get("select_step") is None:
+        return None
+    return {"step": metrics["select_step"], "steps": metrics.get("steps"),
+            "dev_reward": [metrics.get("select_reward_start"), metrics.get("select_reward")],
+            "stopped": metrics.get("select_stopped")}
+
+
+def processes() -> int:
+    """How many reproduction processes share this machine, as bench/reproduce_parallel.sh says (1 when unset)."""
+    value = os.environ.get(PROCESSES_ENV, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else 1
 
 
 def _evaluates(info: VersionInfo, sets: list[str]) -> bool:
@@ -256,6 +314,9 @@ class Runner:
         self.combos: dict[tuple[str, int], Combo] = {}
         self.digest = grid.recipe_digest(s)
         self.data_config = grid.recipe("paths", s.overrides).data
+        self.corpus_config = grid.recipe("pretrain", [f"pretrain.corpus.samples={s.corpus_samples}",
+                                                      *s.overrides]).pretrain.corpus
+        self._corpus: Resolved | None = None
         # Seconds each stage call took, timed around the call (loading and scoring included; a manifest's
         # `seconds` covers only the time its version was open): this run's, and those earlier cells recorded.
         self.timings: dict[tuple, float] = {}
@@ -293,6 +354,30 @@ class Runner:
             return None
         self._synth = str(info.path.resolve())
         return self._synth
+
+    def corpus(self, draw: bool = True) -> Resolved | None:
+        """The pretraining corpus every workspace reads: a corpus version in <root>/shared made with the corpus
+        settings (drawn there on first use, under a lock as the benchmark is; None when not drawn and `draw` is
+        False)."""
+        from pafas_cli.data.pretrain.version import STAGE, settings, write_version
+
+        if self._corpus is not None:
+            return self._corpus
+        wanted = settings(self.corpus_config)
+        info = self.shared.find(STAGE, wanted)
+        if info is None and draw:
+            with _locked(self.root / ".corpus.lock"):
+                info = self.shared.find(STAGE, wanted)
+                if info is None:
+                    console.print(f"{_clock()} pretraining corpus (~{self.grid.corpus_cost(self.s):.0f} s the first "
+                                  "time) ...")
+                    with quiet(not self.verbose):
+                        write_version(self.corpus_config, self.shared)
+                    info = self.shared.find(STAGE, wanted)
+        if info is None:
+            return None
+        self._corpus = self.shared.resolve(f"{STAGE}:{info.version}")
+        return self._corpus
 
     def data_identity(self) -> dict:
         """What the cells were measured on, the same on every machine and commit: the synthetic generator's
@@ -347,9 +432,12 @@ class Runner:
         """(stage, runs, est. s each, est. s total) for the jobs, the synthetic benchmark first if needed."""
         groups: dict[str, list[float]] = {}
         for _, key in jobs:
-            groups.setdefault(key.partition(":")[0], []).append(self.grid.cost(key, self.s))
+            groups.setdefault(key.rpartition("/")[2].partition(":")[0], []).append(self.grid.cost(key, self.s))
         rows = [(kind, len(groups[kind]), round(sum(groups[kind]) / len(groups[kind]), 1), round(sum(groups[kind])))
-                for kind in ("paths", "model", "sft", "rl", "eval", CNN) if kind in groups]
+                for kind in ("paths", "model", "pretrain", "sft", "rl", "eval", CNN) if kind in groups]
+        if any(key in CORPUS_READERS for _, key in jobs) and self.corpus(draw=False) is None:
+            cost = round(self.grid.corpus_cost(self.s), 1)
+            rows.insert(0, ("corpus", 1, cost, round(cost)))
         if jobs and self.synth_root(draw=False) is None:
             rows.insert(0, ("synth", 1, self.grid.costs["synth"], self.grid.costs["synth"]))
         return rows
@@ -362,11 +450,11 @@ class Runner:
             f"plan: {len(todo)} cells to run ({len(self.grid.plan(s)) - len(todo)} recorded already)",
             ("stage", "runs", "est. s each", "est. s total"), rows))
         console.print(
-            f"settings: seeds {list(s.seeds)}, splits {list(s.splits)} (N sweep on {s.n_split}), "
-            f"n_train {s.n_train}, dev/test faces {s.n_dev}/{s.n_test} per split (stratified), "
+            f"settings: regimes {list(s.regimes)}, seeds {list(s.seeds)}, splits {list(s.splits)} (N sweep on "
+            f"{s.n_split}), n_train {s.n_train}, dev/test faces {s.n_dev}/{s.n_test} per split (stratified), "
             f"{self.grid.training(s)}, tiny Qwen2.5-VL (recipes/{self.grid.recipes['model']})")
-        console.print(f"estimated time: {total / 60:.0f} min ({total / 3600:.2f} h) on a 2-core machine when idle; "
-                      f"workspace {self.root}, cells {self.cells}, report {self.report}")
+        console.print(f"estimated time: {total / 60:.0f} min ({total / 3600:.2f} h) on a 2-core machine when idle, "
+                      f"GRPO counted to its cap; workspace {self.root}, cells {self.cells}, report {self.report}")
         return total
 
     def run(self) -> int:
@@ -395,26 +483,31 @@ class Runner:
         combo = self.combo(cell.split, cell.seed)
         eval_key = self.grid.result_of(cell)
         eval_ref = combo.ref(eval_key)
-        stages, curve, budget = [], None, None
+        stages, curve, budget, chosen, probe = [], None, None, None, None
         for key in self.grid.closure([eval_key]):
             info = combo.found[key]
             timed = self.timings.get(self.timing_key(cell.split, cell.seed, key, info))
+            metrics = info.manifest.get("metrics") or {}
             stages.append({"key": key, "version": info.version, "created": info.manifest.get("created"),
                            "seconds": timed if timed is not None else info.manifest.get("seconds"),
                            "timed": "runner" if timed is not None else "manifest",
-                           "commit": info.manifest.get("git_revision")})
-            if key.startswith("rl:"):
-                curve = reward_curve(info.manifest.get("metrics") or {})
+                           "commit": info.manifest.get("git_revision"),
+                           "threads": (info.manifest.get("recipe") or {}).get("threads")})
+            if info.stage == "rl":
+                curve, chosen = reward_curve(metrics), selected_step(metrics)
                 budget = ((info.manifest.get("recipe") or {}).get("rl") or {}).get("max_completion_length")
+            if info.stage == "pretrain":
+                probe = {kind: metrics.get(f"probe_{cell.split}_{kind}") for kind in ("pretrained", "scratch")}
         model = combo.found.get("model")
         record = {
-            "cell": cell.name, "table": cell.table, "row": cell.row, "split": cell.split, "seed": cell.seed,
-            "settings": self.grid.cell_settings(cell, self.s, self.digest), "data": self.data_identity(),
-            "commit": git_revision(), "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "cores": os.cpu_count(),
+            "cell": cell.name, "regime": cell.regime, "table": cell.table, "row": cell.row, "split": cell.split,
+            "seed": cell.seed, "settings": self.grid.cell_settings(cell, self.s, self.digest),
+            "data": self.data_identity(), "commit": git_revision(),
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cores": os.cpu_count(),
+            "processes": processes(), "load_1min": round(os.getloadavg()[0], 2),
             "model_parameters": (model.manifest.get("metrics") or {}).get("parameters") if model else None,
             "stages": stages, "sets": self.metrics(combo.ws, eval_ref, cell.sets), "rl_curve": curve,
-            "rl_max_completion_length": budget,
+            "rl_select": chosen, "rl_max_completion_length": budget, "probe": probe,
         }
         append_cell(self.cells, record)
         test = record["sets"]["test"]

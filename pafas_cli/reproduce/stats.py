@@ -13,7 +13,8 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-ONE_SEED = "**not resolved** (one seed: no spread to judge by)"
+NOT_RESOLVED = "**not resolved"
+ONE_SEED = f"{NOT_RESOLVED}** (one seed: no spread to judge by)"
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float | None]:
@@ -51,6 +52,11 @@ class Results:
             if ends:
                 out[seed] = (float(ends[0]), float(ends[1]))
         return out
+
+    def chosen(self, table: str, row: str, split: str) -> dict[int, dict]:
+        """Per seed, the GRPO step the dev reward chose (`rl_select`: step, steps, dev_reward, stopped)."""
+        return {seed: c["rl_select"] for (t, r, sp, seed), c in self.cells.items()
+                if (t, r, sp) == (table, row, split) and c.get("rl_select")}
 
     def split_mean(self, table: str, row: str, splits: Sequence[str], metric: str,
                    set_name: str = "test") -> dict[int, float]:
@@ -103,12 +109,17 @@ def within(diff: float, se: float | None, bound: float) -> str:
     return "no" if diff - margin > bound else "unclear"
 
 
+def unresolved(result: str) -> bool:
+    """Whether a verdict these rules wrote leaves the claim open (more seeds may resolve it)."""
+    return result.startswith(NOT_RESOLVED)
+
+
 def verdict(c: Comparison, wanted: int) -> str:
     """A directional claim (b - a has sign `wanted`): holds, does not hold, or not resolved."""
     if c.n < 2:
         return ONE_SEED
     if c.sign == 0:
-        return "**not resolved at this scale** (the difference is within two standard errors over seeds)"
+        return f"{NOT_RESOLVED} at this scale** (the difference is within two standard errors over seeds)"
     return "**holds**" if c.sign == wanted else "**does not hold** (the measured difference goes the other way)"
 
 
@@ -122,7 +133,7 @@ def small_difference_verdict(c: Comparison, bound: float, change: str = "the cha
         return "**holds**"
     if small == "no":
         return f"**does not hold** ({change} changes HTER by more than {bound:g} points, beyond seed noise)"
-    return f"**not resolved at this scale** (seed noise is too large to tell a change of {bound:g} points or less)"
+    return f"{NOT_RESOLVED} at this scale** (seed noise is too large to tell a change of {bound:g} points or less)"
 
 
 def peak_verdict(values: Mapping[int, Mapping[int, float]], expected: int) -> tuple[int, str]:
@@ -135,7 +146,7 @@ def peak_verdict(values: Mapping[int, Mapping[int, float]], expected: int) -> tu
         return best, "**holds**"
     c = compare(values[expected], values[best])
     if c is None or c.sign == 0:
-        return best, f"**not resolved at this scale** (the peak is within seed noise of N = {expected})"
+        return best, f"{NOT_RESOLVED} at this scale** (the peak is within seed noise of N = {expected})"
     return best, f"**does not hold** (AUC peaks at N = {best})"
 
 
@@ -148,4 +159,4 @@ def bounded_increase_verdict(increases: Mapping[str, Comparison], bound: float, 
         return "**holds**"
     if "no" in ok.values():
         return "**does not hold** for " + ", ".join(label for label, o in ok.items() if o == "no")
-    return f"**not resolved at this scale** (seed noise is too large to bound the increase by +{bound:.2f})"
+    return f"{NOT_RESOLVED} at this scale** (seed noise is too large to bound the increase by +{bound:.2f})"

@@ -17,6 +17,8 @@ from pafas_cli.console import fmt, make_progress
 
 METRICS_FILE = "metrics.jsonl"
 COMPLETIONS_FILE = "completions.jsonl"
+# GRPO's dev reward at each evaluation of the step selection (train/select.py).
+SELECT_FILE = "select.jsonl"
 
 
 def quiet(trainer: Any) -> None:

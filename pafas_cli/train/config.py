@@ -149,6 +149,23 @@ class SFTSection(TrainSection):
 
 
 @dataclass
+class SelectSection:
+    """GRPO step selection on the source-domain dev set (train/select.py): the test domain never chooses."""
+
+    # Score the policy at the start and every this many optimiser steps (0 = off: the last step is the model).
+    every: int = 0
+    # Dev faces scored: a fixed stratified subset (label, domain, attack type) of the paths version's dev set.
+    faces: int = 64
+    # Stop once the dev reward has not improved for this many evaluations in a row.
+    patience: int = 2
+
+    def validate(self) -> None:
+        for key in ("every", "faces", "patience"):
+            if getattr(self, key) < (0 if key == "every" else 1):
+                raise ValueError(f"{key}: must be >= {0 if key == 'every' else 1}, got {getattr(self, key)}")
+
+
+@dataclass
 class RLSection(TrainSection):
     # Model to start GRPO from.
     model: str = "sft:latest"
@@ -197,6 +214,8 @@ class RLSection(TrainSection):
     # Who decodes the rollouts: pafas = pafas_cli/infer/decode.py (finished rows leave the batch; TRL 1.16
     # only), hf = TRL's call of transformers' generate. Same per-token distribution; docs/training.md has the costs.
     decoder: Literal["pafas", "hf"] = "pafas"
+    # Keep the step whose greedy answers earn the most reward on the dev set, stop when it stops rising.
+    select: SelectSection = field(default_factory=SelectSection)
     # Generate rollouts with vLLM (GPU only; pip install vllm).
     use_vllm: bool = False
     # colocate = vLLM inside each training process; server = a separate `trl vllm-serve` process.
@@ -236,6 +255,10 @@ class RLSection(TrainSection):
             raise ValueError("beta: must be >= 0")
         if self.log_completions < 0:
             raise ValueError("log_completions: must be >= 0")
+        try:
+            self.select.validate()
+        except ValueError as exc:
+            raise ValueError(f"select.{exc}") from None
         if not self.rewards:
             raise ValueError("rewards: name at least one reward, e.g. {format: 1.0, classification: 1.0}")
         from pafas_cli.train.rewards import REWARDS

@@ -77,6 +77,12 @@ def resolve_rl(recipe: Recipe, ws: Workspace, resume: str = "auto", num_processe
     for name in cfg.rewards:
         resolve_reward(name, cfg.classification_mode)
     paths, model, spec = _inputs("rl", recipe, ws, num_processes)
+    if cfg.select.every:
+        from pafas_cli.paths.store import eval_sets
+
+        if "dev" not in eval_sets(paths.path):
+            raise PafasError(f"rl.select: {paths.ref} ({paths.path}) has no dev set to choose the step on; rebuild it "
+                             "with `pafas build-paths` or set rl.select.every=0")
     found = inherit("rl.require_think", cfg.require_think, spec.require_think, paths.ref)
     settled = settle(recipe, "rl", paths.ref, require_think=True if found is None else found)
     processor = None

@@ -18,7 +18,7 @@ from typing import Any
 
 from pafas_cli.console import console, tagged
 from pafas_cli.train import distributed
-from pafas_cli.train.callbacks import COMPLETIONS_FILE, METRICS_FILE, truncate_after
+from pafas_cli.train.callbacks import COMPLETIONS_FILE, METRICS_FILE, SELECT_FILE, truncate_after
 from pafas_cli.train.resume import CHECKPOINTS, checkpoint_step, plan_resume
 
 
@@ -57,7 +57,7 @@ def training_version(plan: Any, inputs: Sequence[dict] = ()) -> Iterator[RunDir]
         writer = plan.start(resume=resume.version, inputs=inputs)
         if resume.checkpoint is not None:
             step = checkpoint_step(resume.checkpoint)
-            for name in (METRICS_FILE, COMPLETIONS_FILE):
+            for name in (METRICS_FILE, COMPLETIONS_FILE, SELECT_FILE):
                 truncate_after(writer.path / name, step)
         payload = (str(writer.path), str(resume.checkpoint) if resume.checkpoint else None)
     path, checkpoint = distributed.share(payload)

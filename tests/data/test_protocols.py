@@ -404,3 +404,34 @@ def test_without_a_root_the_synthetic_benchmark_is_drawn_once_per_setting(tmp_pa
     assert first.inputs[0]["path"] == str((tmp_path / "synth" / "v001").resolve())
     reseeded = DataConfig(source="synthetic", root="", split="CPS->W", synth=SynthConfig(per_domain=20, seed=1))
     assert build_splits(reseeded, 0, ws).inputs[0]["version"] == "v002"
+
+
+def test_the_held_back_training_block_is_disjoint_from_block_0_and_as_large():
+    """GRPO on held-back faces (data.train_block=1) trains on as many labelled faces as SFT saw, none of them."""
+    from pafas_cli.data.protocols import training_block
+
+    pool = ([fake(i, "C", "Real Face") for i in range(300)] + [fake(i, "C", "Print") for i in range(1000, 1500)]
+            + [fake(i, "P", "Makeup") for i in range(3000, 3006)])
+    first, held = training_block(pool, 200, 3, 0), training_block(pool, 200, 3, 1)
+    assert first == stratified_subsample(pool, 200, seed=3)
+    assert len(first) == len(held) == 200
+    assert not {s.id for s in first} & {s.id for s in held}
+    # the same mix: each stratum's count within one of block 0's (hand count per attack)
+    count = lambda picked: Counter(s.attack[-1] for s in picked)  # noqa: E731
+    assert all(abs(count(first)[k] - count(held)[k]) <= 1 for k in count(first) | count(held))
+    assert not {s.id for s in training_block(pool, 200, 3, 2)} & ({s.id for s in first} | {s.id for s in held})
+    with pytest.raises(PafasError, match="train_block=4.*only 6 left"):
+        training_block(pool, 200, 3, 4)
+
+
+def test_held_back_block_keeps_the_dev_and_test_faces(tmp_path):
+    many = [(1, "live")] * 6 + [(0, "print-flat")] * 6
+    root = _list_root(tmp_path / "lists", lines={**LINES, "train": many})
+    splits = [build_splits(DataConfig(source="list", root=str(root), protocol="P1", split="W", n_train=8,
+                                      train_block=block), 0, Workspace(tmp_path)) for block in (0, 1)]
+    ids = [{s.id for s in sp.train} for sp in splits]
+    assert len(ids[0]) == len(ids[1]) == 8 and not ids[0] & ids[1]
+    assert [s.id for s in splits[0].dev] == [s.id for s in splits[1].dev]
+    assert [s.id for s in splits[0].test] == [s.id for s in splits[1].test]
+    with pytest.raises(PafasError, match="data.train_block"):
+        load_recipe(None, ["data.train_block=1", "data.n_train=0"])

@@ -42,6 +42,20 @@ def set_metrics(hter: float, auc: float, missing: bool = False) -> dict:
                           "hallucination_rate": 0.25 if missing else None, "counts": {}}}
 
 
+@pytest.fixture(autouse=True)
+def fake_corpus(monkeypatch):
+    """Pretraining corpora drawn in milliseconds: a version with the corpus settings and no scenes (the fake
+    stages read none); the slow end-to-end tests run `pafas` in a subprocess, with the real generator."""
+    from pafas_cli.data.pretrain import version
+
+    def write_version(cfg, ws, workers=None):
+        with ws.start(version.STAGE, version.settings(cfg), seed=cfg.seed) as writer:
+            (writer.path / "corpus.json").write_text("{}")
+        return writer.ref
+
+    monkeypatch.setattr(version, "write_version", write_version)
+
+
 class FakeStages:
     """Stages that plan as the real ones do (the recipe sections each records, with the values it would
     inherit filled in) and write minimal versions, recording what they were asked to run."""
@@ -54,7 +68,12 @@ class FakeStages:
         self.calls.append(plan.stage)
         if plan.stage in self.fail:
             raise RuntimeError(f"{plan.stage} failed on purpose")
-        with plan.start() as run:
+        found = []
+        if plan.stage in ("model", "pretrain"):  # as init-model (model.corpus) and pretrain record the corpus
+            from pafas_cli.data.pretrain.version import ensure_corpus
+
+            found.append(ensure_corpus(plan.recipe.pretrain.corpus, plan.workspace).as_input("corpus"))
+        with plan.start(inputs=found) as run:
             for name, text in (files or {"out.txt": f"{plan.stage} {len(self.calls)}"}).items():
                 (run.path / name).write_text(text)
             if plan.stage == "model":
@@ -75,6 +94,13 @@ class FakeStages:
         recipe = replace(recipe, model=replace(recipe.model, image_size=56))  # inherited from the paths version
         return self._plan("model", recipe, ws, [("paths", paths)])
 
+    def plan_pretrain(self, recipe, ws):
+        return self._plan("pretrain", recipe, ws, [("model", recipe.pretrain.model)])
+
+    def pretrain(self, plan):
+        probe = {"probe_W_pretrained": 0.8, "probe_W_scratch": 0.7, "probe_C_pretrained": 0.9, "probe_C_scratch": 0.6}
+        self._run(plan, files={"cnn_trunk.pt": "trunk"}, metrics=probe)
+
     def plan_sft(self, recipe, ws):
         return self._plan("sft", recipe, ws, [("paths", recipe.sft.paths), ("model", recipe.sft.model)])
 
@@ -87,10 +113,15 @@ class FakeStages:
         return replace(plan, notes={"model": models[0], "protocol": protocol})
 
     def plan_baseline(self, recipe, ws):
-        return self._plan("baseline", recipe, ws, [("paths", recipe.baseline.paths)])
+        init = [] if recipe.baseline.init == "scratch" else [("init", recipe.baseline.init)]
+        return self._plan("baseline", recipe, ws, [("paths", recipe.baseline.paths), *init])
 
     def rl(self, plan):
-        curve = {"reward_start": 1.25, "reward_end": 1.75, "format_start": 0.75, "format_end": 1.0, "kl_end": 0.1}
+        curve = {"reward_start": 1.25, "reward_end": 1.75, "format_start": 0.75, "format_end": 1.0, "kl_end": 0.1,
+                 "frac_reward_zero_std_start": 0.25, "frac_reward_zero_std_end": 0.5, "steps": 60}
+        if plan.recipe.rl.select.every:  # train/select.py's summary
+            curve.update(select_step=40, select_reward=1.5, select_reward_start=1.0, select_evaluations=4,
+                         select_stopped=True)
         self._run(plan, metrics=curve)
 
     def eval(self, plan):
@@ -116,7 +147,8 @@ class FakeStages:
         from pafas_cli.reproduce.runner import Stage, Stages
 
         return Stages(build_paths=Stage(self.plan_paths, self._run), init_model=Stage(self.plan_model, self._run),
-                      sft=Stage(self.plan_sft, self._run), rl=Stage(self.plan_rl, self.rl),
+                      pretrain=Stage(self.plan_pretrain, self.pretrain), sft=Stage(self.plan_sft, self._run),
+                      rl=Stage(self.plan_rl, self.rl),
                       eval=Stage(self.plan_eval, self.eval), baseline=Stage(self.plan_baseline, self.baseline))
 
 

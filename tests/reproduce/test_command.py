@@ -15,9 +15,13 @@ def pafas(tmp_path, *args):
 def test_the_plan_runs_nothing_and_says_where_it_would_write(tmp_path):
     out = pafas(tmp_path, "--plan", "--splits", "all", "--seeds", "0,1,2", "--n-values", "", "--rl-steps", "20")
     assert out.returncode == 0, out.stderr
-    # 3 seeds x 4 splits x (10 rows + P2 of PA-FAS, the CNN and the modality-dropout row)
-    assert "plan: 156 cells to run (0 recorded already)" in out.stdout
-    assert "splits ['W', 'S', 'P', 'C']" in out.stdout and "GRPO 20 steps" in out.stdout
+    # 2 regimes x 3 seeds x (4 splits x (10 rows + P2 of PA-FAS, the CNN and the modality-dropout row)
+    # + 2 GRPO ablation rows on W and S)
+    assert "plan: 336 cells to run (0 recorded already)" in out.stdout
+    assert "regimes ['pretrained', 'scratch']" in out.stdout
+    assert "splits ['W', 'S', 'P', 'C']" in out.stdout and "GRPO up to 20 steps" in out.stdout
+    for stage in ("synth", "corpus", "pretrain", "rl"):
+        assert f"│ {stage} " in out.stdout, stage
     assert "cells bench/results/cells.jsonl, report docs/results.md" in out.stdout
     assert not (tmp_path / "ws").exists() and not (tmp_path / "bench").exists()
 
@@ -26,12 +30,13 @@ def test_quick_keeps_its_cells_and_page_in_the_workspace(tmp_path):
     out = pafas(tmp_path, "--quick", "--plan")
     assert out.returncode == 0, out.stderr
     quick = tmp_path / "ws" / "reproduce-quick"
-    # PA-FAS and the CNN: P1 and P2; the N sweep's N = 50
-    assert "plan: 5 cells to run" in out.stdout and f"cells {quick / 'cells.jsonl'}" in out.stdout.replace("\n", "")
+    # both regimes: PA-FAS and the CNN, P1 and P2; the N sweep's N = 50
+    assert "plan: 10 cells to run" in out.stdout and f"cells {quick / 'cells.jsonl'}" in out.stdout.replace("\n", "")
 
 
 def test_user_errors_are_one_line(tmp_path):
     for args, message in ((["--splits", "X"], "unknown split X"), (["--seeds", "0,a"], "--seeds: expected"),
+                          (["--regimes", "frozen", "--plan"], "unknown regime frozen"),
                           (["--set", "rl.nope=1", "--plan"], "rl.nope"),
                           (["--report-only"], "no recorded cell for these settings")):
         out = pafas(tmp_path, *args)
