@@ -122,7 +122,8 @@ def test_each_regime_has_its_own_section_with_the_same_tables_and_its_own_verdic
     for part in (pre, scr):
         assert [line for line in part.splitlines() if line.startswith("###")] == [
             "### Protocol 1: the ablation ladder (Tables 1, 4, 5)", "### What GRPO did",
-            "### Protocol 2: missing modalities at test time (Table 2)", "### Paths per sample N on W (Fig. 5)",
+            "### Protocol 2: missing modalities at test time (Table 2)", "### Is the reasoning true of the face?",
+            "### Paths per sample N on W (Fig. 5)",
             "### Claims"]
     verdicts = [next(line for line in part.splitlines() if "GRPO after raw-label SFT" in line) for part in (pre, scr)]
     assert "raw_rl 31.00" in verdicts[0] and "**holds**" in verdicts[0]

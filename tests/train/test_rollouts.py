@@ -8,6 +8,7 @@ import json
 import pytest
 
 from pafas_cli.config import load_recipe
+from pafas_cli.train.plan import resolve_rl
 from pafas_cli.train.rollouts import unsupported_trl
 
 TINY = ["rl.model=model:latest", "rl.batch_size=8", "rl.num_generations=4", "rl.max_completion_length=8",
@@ -97,7 +98,7 @@ def test_grpo_rollouts_come_from_the_chosen_decoder(workspace, monkeypatch, deco
     monkeypatch.setattr(decode_module, "decode",
                         lambda model, inputs, *a, **k: rows.append(inputs["input_ids"].shape[0]) or
                         real(model, inputs, *a, **k))
-    rl.run(load_recipe(None, [*TINY, f"rl.decoder={decoder}"]), workspace)
+    rl.run(resolve_rl(load_recipe(None, [*TINY, f"rl.decoder={decoder}"]), workspace))
     version = workspace.root / "rl" / "v001"
     assert json.loads((version / "manifest.json").read_text())["metrics"]["steps"] == 2
     samples = [json.loads(line) for line in (version / "completions.jsonl").read_text().splitlines()]
@@ -111,7 +112,7 @@ def test_the_image_cache_changes_no_grpo_step(workspace):
     from pafas_cli.commands import rl
 
     for mib in (0, 64):
-        rl.run(load_recipe(None, [*TINY, f"rl.image_cache_mib={mib}"]), workspace)
+        rl.run(resolve_rl(load_recipe(None, [*TINY, f"rl.image_cache_mib={mib}"]), workspace))
     runs = [[json.loads(line) for line in (workspace.root / "rl" / v / name).read_text().splitlines()]
             for v in ("v001", "v002") for name in ("metrics.jsonl", "completions.jsonl")]
     without, without_samples, cached, cached_samples = runs

@@ -43,8 +43,9 @@ def test_the_image_cache_changes_no_loss(workspace):
     from pafas_cli.commands import sft
 
     for mib in (0, 64):
-        sft.run(load_recipe(None, [*TINY, "sft.max_steps=6", "sft.save_steps=0", "sft.logging_steps=1",
-                                   f"sft.image_cache_mib={mib}"]), workspace)
+        recipe = load_recipe(None, [*TINY, "sft.max_steps=6", "sft.save_steps=0", "sft.logging_steps=1",
+                                    f"sft.image_cache_mib={mib}"])
+        sft.run(resolve_sft(recipe, workspace))
     without, cached = (logs(workspace.root / "sft" / v) for v in ("v001", "v002"))
     assert manifest(workspace.root / "sft" / "v002")["recipe"]["sft"]["image_cache_mib"] == 64
     assert len(without) == 6
