@@ -248,6 +248,8 @@ class Workspace:
             if not m or not child.is_dir() or (m.group(2) and not include_partial):
                 continue
             manifest, problem = read_manifest(child)
+            if m.group(2) and not manifest and not child.is_dir():
+                continue  # renamed (finished) or removed since the listing: not an interrupted run
             if problem is None and not manifest and not m.group(2):
                 problem = f"{child / MANIFEST}: missing (a complete version always has one)"
             if problem is None and manifest:

@@ -156,3 +156,28 @@ def test_a_finishing_version_is_running_until_renamed(tmp_path, monkeypatch):
         pass
     assert seen == [[("v001.partial", "running")]]
     assert ws.latest(STAGE).path == Path(tmp_path / STAGE / "v001")
+
+
+@pytest.mark.fault
+def test_a_version_renamed_while_the_stage_is_listed_is_never_seen_interrupted(tmp_path, monkeypatch):
+    """A reader lists `v001.partial`, then the run renames it to `v001` before the reader opens its manifest: the
+    listing must not report the vanished folder as an interrupted run (seen once under load in the many-writers
+    test above; `--resume auto` would take it)."""
+    import os
+
+    ws = Workspace(tmp_path)
+    with ws.start(STAGE, {}) as run:
+        partial = run.path
+        real_read = workspace_module.read_manifest
+
+        def read_manifest(folder):
+            if Path(folder) == partial and partial.exists():
+                os.replace(partial, partial.with_name("v001"))  # the writer finishes between list and read
+            return real_read(folder)
+
+        monkeypatch.setattr(workspace_module, "read_manifest", read_manifest)
+        seen = [(v.path.name, v.status) for v in ws.versions(STAGE)]
+        monkeypatch.setattr(workspace_module, "read_manifest", real_read)
+        os.replace(partial.with_name("v001"), partial)  # hand the folder back to the run
+    assert seen == []
+    assert ws.latest(STAGE).version == "v001"
