@@ -18,7 +18,8 @@ On a fresh workspace (bench/out/ws, removed first) it measures
     an optimiser step (bench/bench_levers.py) and torch threads under load (bench/bench_threads.py).
 
     python bench/run_all.py                      # about 10 minutes on the 2-core development machine
-    python bench/run_all.py --demo               # + the two demos and the trained-model benchmarks (~25 min)
+    python bench/run_all.py --demo               # + demo and cell at the baseline and here, trained-model benchmarks (hours)
+    python bench/run_all.py --demo-workspace workspace/demo  # the trained-model benchmarks on a finished demo
     python bench/run_all.py --record-gpu LOG.md  # only put a bench/gpu_check.sh report into docs/bench.md
 
 docs/bench.md keeps one section per source between HTML comment markers, so a run rewrites its own section
@@ -227,6 +228,9 @@ def main() -> int:
     parser.add_argument("--soak-seconds", type=float, default=300.0, help="duration of the serve soak")
     parser.add_argument("--demo", action="store_true",
                         help="also time the demo here and at --baseline, and benchmark the demo's trained models")
+    parser.add_argument("--demo-workspace", type=Path, metavar="DIR",
+                        help="benchmark the trained models of this finished demo workspace (as --demo does after "
+                             "its demos) without timing the demos; docs/bench.md's demo section is left as it is")
     parser.add_argument("--baseline", default=DEMO_BASELINE, help="the commit whose demo this one is compared with")
     parser.add_argument("--memory-steps", type=int, default=200, help="GRPO steps of the memory run (--demo)")
     parser.add_argument("--rl-speed-steps", type=int, default=30, help="GRPO steps per arm of bench_rl (--demo)")
@@ -274,13 +278,18 @@ def main() -> int:
         "--workspace", str(ws.root), "--model", str(model), "--paths", str(paths), "--duration",
         f"{opts.soak_seconds:g}"])
     trained = []
-    if opts.demo:
+    if opts.demo or opts.demo_workspace:
         # The speed-ups depend on what a trained model writes (answers that close, lengths): measure them on
         # the demo's models, not on the few-step ones above.
-        demo_text, demo_ws = timed_ab(opts.baseline, "scripts/demo.sh", "demo", "`make demo` minus the install", 0.6)
-        cell_text, _ = timed_ab(opts.baseline, "bench/cell.sh", "cell", "One reproduction cell at the grid's "
-                                "default settings (W, seed 0: raw-label SFT and PA-FAS SFT+GRPO with their evals)", 0.5)
-        demo_text += "\n\n" + cell_text
+        if opts.demo_workspace:
+            demo_ws = opts.demo_workspace.resolve()
+        else:
+            demo_text, demo_ws = timed_ab(opts.baseline, "scripts/demo.sh", "demo", "`make demo` minus the install",
+                                          0.6)
+            cell_text, _ = timed_ab(opts.baseline, "bench/cell.sh", "cell", "One reproduction cell at the grid's "
+                                    "default settings (W, seed 0: raw-label SFT and PA-FAS SFT+GRPO with their evals)",
+                                    0.5)
+            demo_text += "\n\n" + cell_text
         eval_tables, eval_text = run_script_main("bench_eval", [
             "--workspace", str(demo_ws), "--model", "rl:latest", "--faces", str(4 * opts.bench_faces)])
         trained.append(("**eval on the demo's GRPO model**", eval_tables, eval_text))
@@ -310,7 +319,7 @@ def main() -> int:
     sections = {"run_all": report(info, command, runs, ws, trained, over_tables, load_start,
                                   time.perf_counter() - started, serve=(serve_tables, serve_text),
                                   soak=(soak_tables, soak_text))}
-    if opts.demo:
+    if opts.demo and not opts.demo_workspace:
         sections["demo"] = demo_text
     write_doc(opts.doc, sections)
     console.print(rows_table("stages (child processes)", ("stage", "wall s", "peak RSS MiB"),

@@ -146,7 +146,8 @@ def resolve_eval(recipe: Recipe, ws: Workspace, models: list[str], paths: str = 
     for needed in [DEV, *names]:
         if needed not in available:
             raise PafasError(f"{paths_ref.ref} ({paths_ref.path}) has no eval set '{needed}' "
-                             f"(it has: {', '.join(sorted(available)) or 'none'}); rebuild it with `pafas build-paths`")
+                             f"(it has: {', '.join(sorted(available)) or 'none'}); rebuild it with `pafas build-paths"
+                             f"{' --set data.protocol=P2' if needed not in (DEV, split) else ''}`")
     for model in planned:
         if data is not None and data.image_size is not None and model.reading.side != data.image_size:
             raise PafasError(f"{model.name} reads {model.reading.side}-px images, but {paths_ref.ref} holds "

@@ -110,3 +110,18 @@ def test_eval_errors_are_clear(mini_workspace):
         run(resolve_eval(recipe, ws, models=["rl:latest"]))
     with pytest.raises(PafasError, match="given twice"):
         run(resolve_eval(recipe, ws, models=["model:v001", "model:v001"]))
+
+
+def test_protocol_2_on_paths_without_its_sets_names_the_build_that_makes_them(mini_workspace, tmp_path):
+    """A Protocol-1 paths version (the demo's) has no missing-modality copies: the error says how to build them."""
+    import shutil
+
+    ws, recipe = mini_workspace
+    copy = tmp_path / "paths-p1"
+    shutil.copytree(ws.latest("paths").path, copy, ignore=shutil.ignore_patterns("test_missing_*"))
+    with pytest.raises(PafasError, match=r"no eval set 'test_missing_depth'.*`pafas build-paths --set "
+                                         r"data\.protocol=P2`"):
+        resolve_eval(recipe, ws, models=["model:v001"], paths=str(copy), protocol="P2")
+    shutil.rmtree(copy / "eval" / "test")
+    with pytest.raises(PafasError, match=r"no eval set 'test'.*`pafas build-paths`$"):
+        resolve_eval(recipe, ws, models=["model:v001"], paths=str(copy))

@@ -120,7 +120,7 @@ class ThreadServer:
         self.sock.close()
 
 
-def stand_in_service(policy=None, limits=None, score: float = 0.6):
+def stand_in_service(policy=None, limits=None, score: float = 0.6, reading=None):
     """A `LivenessService` whose model is a stand-in (no torch): every face scores `score`; while `gate` is
     cleared each batch is held before it runs (to queue requests behind it), with `running` set; `seen` lists
     every face the model was given."""
@@ -145,7 +145,8 @@ def stand_in_service(policy=None, limits=None, score: float = 0.6):
             return [Prediction("<think>IR shows a flat sheet.</think>", answer, "IR shows a flat sheet.", score)
                     for _ in faces]
 
-    reading = Reading(side=56, require_think=True, max_new_tokens=12, tree=load_tree("", default_taxonomy()))
+    reading = reading or Reading(side=56, require_think=True, max_new_tokens=12,
+                                 tree=load_tree("", default_taxonomy()))
     service = StandIn(None, None, name="stand-in", resolved=Resolved("stand-in", None), reading=reading,
                       policy=policy or Policy.strict(Threshold(0.5, "--threshold", "given with --threshold")),
                       limits=limits or Limits())
