@@ -90,13 +90,18 @@ def test_the_version_records_both_probes_and_each_is_the_model_it_names(pretrain
         assert again == {split: got[key] for split, got in metrics["probe"].items()}, ref
 
 
-def test_sft_and_the_cnn_start_from_the_pretrained_version(pretrained):
+def test_sft_grpo_and_the_cnn_start_from_the_pretrained_version(pretrained):
     ws, _ = pretrained
     done = pafas(ws, "sft", "--set", "sft.model=pretrain:latest", "--set", "sft.max_steps=2", "--set",
                  "sft.save_steps=0", "--set", "sft.logging_steps=1")
     assert done.returncode == 0, done.stdout + done.stderr
     spec = json.loads((ws / "sft" / "v001" / "spec.json").read_text())
     assert spec["base"] == str((ws / "pretrain" / "v001").resolve()) and spec["image_size"] == 56
+    done = pafas(ws, "rl", *(x for k in ("rl.model=sft:latest", "rl.batch_size=4", "rl.num_generations=2",
+                                         "rl.max_completion_length=8", "rl.max_steps=1", "rl.save_steps=0",
+                                         "rl.beta=0.0") for x in ("--set", k)))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads((ws / "rl" / "v001" / "spec.json").read_text())["base"] == str((ws / "sft" / "v001").resolve())
     done = pafas(ws, "baseline", "--set", "baseline.init=pretrain:latest", "--set", "baseline.epochs=1")
     assert done.returncode == 0, done.stdout + done.stderr
     manifest = json.loads(next((ws / "baseline").glob("v001/manifest.json")).read_text())
