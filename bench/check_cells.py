@@ -6,7 +6,8 @@ For each cell whose eval (or CNN) version is in the workspace under ROOT/<split>
 the dev set's EER threshold by brute force in exact fractions (closest FNR and FPR, then the fewest errors, then
 the highest score), and HTER at it by counting, on every eval set the cell recorded. Prints each disagreement
 beyond 0.01 points and a count; exit 1 when any. Cells whose versions are not on this machine are counted as
-skipped.
+skipped, and so are cells whose version number now holds another run (its manifest's git revision is not the
+one the cell recorded: a workspace rebuilt since, e.g. for a later round).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def main() -> int:
     ap.add_argument("--cells", type=Path, default=Path("bench/results/cells.jsonl"))
     ap.add_argument("--root", type=Path, default=Path("workspace/reproduce"))
     args = ap.parse_args()
-    checked = skipped = bad = 0
+    checked = skipped = replaced = bad = 0
     for line in args.cells.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         last = record["stages"][-1]
@@ -52,6 +53,9 @@ def main() -> int:
         folder = args.root / f"{record['split']}-s{record['seed']}" / stage / last["version"]
         if not (folder / "predictions.jsonl").is_file():
             skipped += 1
+            continue
+        if json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("git_revision") != last["commit"]:
+            replaced += 1
             continue
         rows = [json.loads(x) for x in (folder / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
         dev = [r for r in rows if r["set"] == "dev"]
@@ -65,7 +69,8 @@ def main() -> int:
                 if abs(value - recorded[key]) > 0.01:
                     bad += 1
                     print(f"{record['cell']} {set_name}: {key} recorded {recorded[key]:.3f}, recomputed {value:.3f}")
-    print(f"{checked} (cell, set) pairs recomputed, {skipped} cells skipped (versions not here), {bad} disagreements")
+    print(f"{checked} (cell, set) pairs recomputed, {skipped} cells skipped (versions not here), {replaced} skipped "
+          f"(their version number now holds another run), {bad} disagreements")
     return 1 if bad else 0
 
 

@@ -25,3 +25,8 @@ def run_all():
 @pytest.fixture(scope="module")
 def check_scores():
     return load_bench("check_scores")
+
+
+@pytest.fixture(scope="module")
+def check_cells():
+    return load_bench("check_cells")
