@@ -175,6 +175,20 @@ def write_face(folder: Path, name: str, live: bool, seed: int) -> dict[str, Path
     return out
 
 
+def unpinned_model(folder: Path, side: int) -> Path:
+    """A model folder without weights whose spec says `side`-px images and whose processor pins no side (it takes
+    a range of sizes, as a real Qwen2.5-VL processor does): the side must come from the spec."""
+    import json
+
+    from pafas_cli.spec import Spec, write_spec
+
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}")
+    (folder / "preprocessor_config.json").write_text(json.dumps({"min_pixels": 3136, "max_pixels": 12845056}))
+    write_spec(folder, Spec("sft", side, "think"))
+    return folder
+
+
 def build_mini_workspace(root: Path, models: bool = True):
     """A workspace with one real `paths` version (dev A/B, test C, the P2 sets) and two tiny models (unless
     `models` is False)."""

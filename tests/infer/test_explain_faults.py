@@ -243,15 +243,11 @@ def test_a_112_px_model_is_explained_at_112_px(no_model, tmp_path, monkeypatch):
     """The side comes from the model's spec, not the recipe's paths.image_size (56), when its processor
     does not pin one (as a real Qwen2.5-VL processor does not)."""
     import pafas_cli.infer.models as models
-    from pafas_cli.spec import Spec, write_spec
+    from infer_helpers import unpinned_model
 
     recipe, ws, _, _ = no_model
     assert recipe.paths.image_size == SIDE
-    model = tmp_path / "free"
-    model.mkdir()
-    (model / "config.json").write_text("{}")
-    (model / "preprocessor_config.json").write_text(json.dumps({"min_pixels": 3136, "max_pixels": 12845056}))
-    write_spec(model, Spec("sft", 112, "think"))
+    model = unpinned_model(tmp_path / "free", 112)
     monkeypatch.setattr(models, "load_for_inference", lambda *a, **k: SimpleNamespace(resolved=None))
     seen = {}
 

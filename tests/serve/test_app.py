@@ -228,20 +228,14 @@ def test_two_apps_in_one_process_count_apart():
 def test_a_112_px_model_is_served_at_112_px(tmp_path):
     """serve reads the side from the model's spec (its processor pins none, as a real Qwen2.5-VL's does not), and
     every uploaded image reaches the model at that side, whatever size the client sent."""
-    import json
-
     from PIL import Image
 
+    from infer_helpers import unpinned_model
     from pafas_cli.commands.serve import prepare
     from pafas_cli.config import load_recipe
-    from pafas_cli.spec import Spec, write_spec
     from pafas_cli.workspace import Workspace
 
-    model = tmp_path / "free"
-    model.mkdir()
-    (model / "config.json").write_text("{}")
-    (model / "preprocessor_config.json").write_text(json.dumps({"min_pixels": 3136, "max_pixels": 12845056}))
-    write_spec(model, Spec("sft", 112, "think"))
+    model = unpinned_model(tmp_path / "free", 112)
     recipe = load_recipe(None)
     assert recipe.paths.image_size != 112
     plan = prepare(recipe, Workspace(tmp_path / "ws"), model=str(model), threshold=0.5)
